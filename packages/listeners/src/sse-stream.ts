@@ -1,0 +1,136 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { McpKind } from "@conduit/protocol";
+import type { McpListenerRegistry } from "./registry.js";
+import type { ListChangedSubscription } from "./subscription.js";
+import { SSE_HEADERS, SSE_KEEPALIVE, formatListChangedEvent } from "./sse-format.js";
+
+export interface SseStreamOptions {
+  /** Period of the `: keepalive` comment in ms (default 15000; 0 turns keepalives off). */
+  keepaliveMs?: number;
+}
+
+export interface SseStream {
+  readonly subscription: ListChangedSubscription;
+  close(): void;
+  /** resolves when the stream is closed for any reason */
+  readonly closed: Promise<void>;
+}
+
+export const DEFAULT_KEEPALIVE_MS = 15_000;
+
+/**
+ * Serves a GET-SSE notifications stream on a node:http ServerResponse for (responseId, mcp).
+ * Returns null WITHOUT writing anything when the registry refuses the subscription (limit);
+ * the caller answers it (e.g. 429).
+ */
+export function openSseStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  registry: McpListenerRegistry,
+  responseId: string,
+  mcp: McpKind,
+  options: SseStreamOptions = {},
+): SseStream | null {
+  const keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+  if (!Number.isFinite(keepaliveMs) || keepaliveMs < 0) {
+    throw new RangeError(`keepaliveMs must be a finite number >= 0, got ${String(keepaliveMs)}`);
+  }
+  if (res.headersSent || res.writableEnded) {
+    throw new Error("openSseStream: the response has already been started");
+  }
+  // The handlers cannot fire before subscribe() returns, so the writer is always set when they run.
+  const link: { writer?: SseWriter } = {};
+  const subscription = registry.subscribe(responseId, mcp, {
+    onPending: () => link.writer?.schedule(),
+    onClose: () => link.writer?.close(),
+  });
+  if (subscription === null) return null;
+  link.writer = new SseWriter(req, res, subscription, keepaliveMs);
+  return link.writer;
+}
+
+class SseWriter implements SseStream {
+  readonly subscription: ListChangedSubscription;
+  readonly closed: Promise<void>;
+  readonly #res: ServerResponse;
+  #resolveClosed: () => void = () => {};
+  #done = false;
+  // res.write returned false: write nothing until 'drain'; signals stay coalesced in the subscription.
+  #blocked = false;
+  #flushQueued = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, subscription: ListChangedSubscription, keepaliveMs: number) {
+    this.subscription = subscription;
+    this.#res = res;
+    this.closed = new Promise<void>((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+
+    const gone = (): void => this.#finish(false);
+    if (res.destroyed || req.socket.destroyed) {
+      gone();
+      return;
+    }
+    res.on("close", gone);
+    req.on("close", gone);
+    res.on("error", gone);
+    res.on("drain", () => {
+      if (this.#done) return;
+      this.#blocked = false;
+      this.#flush();
+    });
+
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+
+    if (keepaliveMs > 0) {
+      this.#timer = setInterval(() => {
+        if (!this.#blocked) this.#write(SSE_KEEPALIVE);
+      }, keepaliveMs);
+      this.#timer.unref();
+    }
+  }
+
+  close(): void {
+    this.#finish(true);
+  }
+
+  /** Flushes on a microtask, so a burst of publishes becomes one write. */
+  schedule(): void {
+    if (this.#done || this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#done || this.#blocked) return;
+    const lists = this.subscription.take();
+    if (lists.length === 0) return;
+    this.#write(lists.map(formatListChangedEvent).join(""));
+  }
+
+  #write(text: string): void {
+    const res = this.#res;
+    if (this.#done || res.writableEnded || res.destroyed) return;
+    if (!res.write(text)) this.#blocked = true;
+  }
+
+  /** `end`: the connection is still up, so end the response; otherwise only clean up. */
+  #finish(end: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearInterval(this.#timer);
+    this.subscription.close();
+    const res = this.#res;
+    if (end && !res.destroyed && !res.writableEnded) {
+      // A client that stopped reading would hold the socket until its buffered tail drains; drop it instead.
+      if (this.#blocked) res.destroy();
+      else res.end();
+    }
+    this.#resolveClosed();
+  }
+}

@@ -1,0 +1,250 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
+import type { McpKind } from "@conduit/protocol";
+import { McpListenerRegistry, formatListChangedEvent } from "../src/index.js";
+import type { SseStreamOptions } from "../src/index.js";
+import { RESPONSE_ID_HEADER, SseClient, SseTestServer, listsIn } from "./helpers.js";
+
+function kind(text: string): McpKind {
+  const parsed = parseMcpKind(text);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.kind;
+}
+
+const FS = kind("acme/files/1.0.0/fs");
+const TOOLS_EVENT = 'data: {"jsonrpc":"2.0","method":"notifications/tools/list_changed"}\n\n';
+const RESOURCES_EVENT = 'data: {"jsonrpc":"2.0","method":"notifications/resources/list_changed"}\n\n';
+const PROMPTS_EVENT = 'data: {"jsonrpc":"2.0","method":"notifications/prompts/list_changed"}\n\n';
+
+const servers: SseTestServer[] = [];
+const clients: SseClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.destroy();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function setup(registry: McpListenerRegistry, options?: SseStreamOptions): Promise<SseTestServer> {
+  const server = await SseTestServer.start(registry, options);
+  servers.push(server);
+  return server;
+}
+
+async function connect(server: SseTestServer, responseId: string, path = "/objectiveai"): Promise<SseClient> {
+  const client = await SseClient.open(server.port, path, { [RESPONSE_ID_HEADER]: responseId });
+  clients.push(client);
+  return client;
+}
+
+async function yieldToIo(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+describe("formatListChangedEvent", () => {
+  it("spells the exact §5 envelope", () => {
+    expect(formatListChangedEvent("tools")).toBe(TOOLS_EVENT);
+    expect(formatListChangedEvent("resources")).toBe(RESOURCES_EVENT);
+    expect(formatListChangedEvent("prompts")).toBe(PROMPTS_EVENT);
+  });
+});
+
+describe("openSseStream over node:http", () => {
+  it("answers 200 with the SSE headers and subscribes", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry);
+    const client = await connect(server, "id-1");
+    const served = await server.nextStream();
+
+    expect(client.response.statusCode).toBe(200);
+    expect(client.response.headers["content-type"]).toBe("text/event-stream");
+    expect(client.response.headers["cache-control"]).toBe("no-cache, no-transform");
+    expect(client.response.headers["connection"]).toBe("keep-alive");
+    expect(client.response.headers["x-accel-buffering"]).toBe("no");
+    expect(served.stream.subscription.responseId).toBe("id-1");
+    expect(served.stream.subscription.mcp).toBe(OBJECTIVEAI_MCP);
+    expect(registry.subscriberCount("id-1", OBJECTIVEAI_MCP)).toBe(1);
+  });
+
+  it("streams signals in order with the exact envelope, only for its own mcp", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry);
+    const client = await connect(server, "id-1", "/acme/files/1.0.0/fs");
+    await server.nextStream();
+
+    expect(registry.publish("id-1", OBJECTIVEAI_MCP, "tools")).toBe(0);
+    expect(registry.publish("id-2", FS, "tools")).toBe(0);
+    expect(registry.publish("id-1", FS, "prompts")).toBe(1);
+    await client.waitFor((c) => c.text === PROMPTS_EVENT);
+    registry.publish("id-1", FS, "tools");
+    await client.waitFor((c) => c.text === PROMPTS_EVENT + TOOLS_EVENT);
+    // One burst: coalesced into one write, kinds in LIST_KINDS order.
+    registry.publish("id-1", FS, "prompts");
+    registry.publish("id-1", FS, "resources");
+    registry.publish("id-1", FS, "prompts");
+    await client.waitFor((c) => c.text.length >= (PROMPTS_EVENT + TOOLS_EVENT + RESOURCES_EVENT + PROMPTS_EVENT).length);
+
+    expect(client.text).toBe(PROMPTS_EVENT + TOOLS_EVENT + RESOURCES_EVENT + PROMPTS_EVENT);
+    expect(client.messages).toEqual([
+      { jsonrpc: "2.0", method: "notifications/prompts/list_changed" },
+      { jsonrpc: "2.0", method: "notifications/tools/list_changed" },
+      { jsonrpc: "2.0", method: "notifications/resources/list_changed" },
+      { jsonrpc: "2.0", method: "notifications/prompts/list_changed" },
+    ]);
+  });
+
+  it("writes a keepalive comment every keepaliveMs", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry, { keepaliveMs: 20 });
+    const client = await connect(server, "id-1");
+    await server.nextStream();
+
+    await client.waitFor((c) => c.text.split(": keepalive\n\n").length - 1 >= 3);
+    registry.publish("id-1", OBJECTIVEAI_MCP, "resources");
+    await client.waitFor((c) => c.text.includes(RESOURCES_EVENT));
+    expect(client.text.replaceAll(": keepalive\n\n", "")).toBe(RESOURCES_EVENT);
+  });
+
+  it("removes the subscription when the client disconnects", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry, { keepaliveMs: 20 });
+    const client = await connect(server, "id-1");
+    const served = await server.nextStream();
+    expect(registry.keyCount).toBe(1);
+
+    client.destroy();
+    await served.stream.closed;
+
+    expect(served.stream.subscription.closed).toBe(true);
+    expect(registry.subscriberCount()).toBe(0);
+    expect(registry.keyCount).toBe(0);
+    const calls = served.writes.calls;
+    expect(registry.publish("id-1", OBJECTIVEAI_MCP, "tools")).toBe(0);
+    await yieldToIo();
+    expect(served.writes.calls).toBe(calls);
+  });
+
+  it("fans one signal out to two streams on the same key", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry);
+    const first = await connect(server, "id-1");
+    const firstServed = await server.nextStream();
+    const second = await connect(server, "id-1");
+    await server.nextStream();
+    expect(registry.subscriberCount("id-1", OBJECTIVEAI_MCP)).toBe(2);
+    expect(registry.keyCount).toBe(1);
+
+    expect(registry.publish("id-1", OBJECTIVEAI_MCP, "tools")).toBe(2);
+    await Promise.all([first.waitFor((c) => c.text === TOOLS_EVENT), second.waitFor((c) => c.text === TOOLS_EVENT)]);
+
+    first.destroy();
+    await firstServed.stream.closed;
+    expect(registry.subscriberCount("id-1", OBJECTIVEAI_MCP)).toBe(1);
+    expect(registry.publish("id-1", OBJECTIVEAI_MCP, "prompts")).toBe(1);
+    await second.waitFor((c) => c.text === TOOLS_EVENT + PROMPTS_EVENT);
+  });
+
+  it("ends the HTTP response when the registry closes the id", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry);
+    const client = await connect(server, "id-1");
+    const served = await server.nextStream();
+    registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
+    await client.waitFor((c) => c.text === TOOLS_EVENT);
+
+    expect(registry.closeAll("id-1")).toBe(1);
+    await Promise.all([client.ended, served.stream.closed]);
+
+    expect(client.response.complete).toBe(true);
+    expect(client.text).toBe(TOOLS_EVENT);
+    expect(served.res.writableEnded).toBe(true);
+    expect(registry.subscriberCount()).toBe(0);
+    expect(registry.keyCount).toBe(0);
+    const calls = served.writes.calls;
+    expect(registry.publish("id-1", OBJECTIVEAI_MCP, "prompts")).toBe(0);
+    served.stream.close();
+    await yieldToIo();
+    expect(served.writes.calls).toBe(calls);
+  });
+
+  it("close() ends the response and unsubscribes", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry, { keepaliveMs: 20 });
+    const client = await connect(server, "id-1");
+    const served = await server.nextStream();
+
+    served.stream.close();
+    served.stream.close();
+    await Promise.all([client.ended, served.stream.closed]);
+    expect(client.response.complete).toBe(true);
+    expect(served.stream.subscription.closed).toBe(true);
+    expect(registry.keyCount).toBe(0);
+  });
+
+  it("returns null without writing when the registry refuses, so the caller can answer 429", async () => {
+    const registry = new McpListenerRegistry({ maxSubscribersPerId: 1 });
+    const server = await setup(registry);
+    await connect(server, "id-1");
+    await server.nextStream();
+
+    const refusedClient = await connect(server, "id-1", "/acme/files/1.0.0/fs");
+    const refused = await server.nextServed();
+    expect(refused).toEqual({ refused: true, headersSentByOpen: false });
+    expect(refusedClient.response.statusCode).toBe(429);
+    await refusedClient.ended;
+    expect(refusedClient.text).toBe("too many SSE subscribers");
+    expect(registry.subscriberCount("id-1")).toBe(1);
+
+    await connect(server, "id-2");
+    expect((await server.nextServed()).refused).toBe(false);
+  });
+
+  it("keeps a stalled reader's state bounded and still delivers the latest signal when it resumes", async () => {
+    const registry = new McpListenerRegistry();
+    const server = await setup(registry);
+    const client = await connect(server, "id-1");
+    const served = await server.nextStream();
+    client.response.pause();
+
+    // Fill the socket until res.write reports backpressure.
+    let rounds = 0;
+    while (!served.writes.blocked) {
+      registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
+      registry.publish("id-1", OBJECTIVEAI_MCP, "resources");
+      registry.publish("id-1", OBJECTIVEAI_MCP, "prompts");
+      await yieldToIo();
+      rounds += 1;
+      if (rounds > 1_000_000) throw new Error("the socket never pushed back");
+    }
+    const callsAtBlock = served.writes.calls;
+    const bytesAtBlock = served.writes.bytes;
+    const drainsAtBlock = served.writes.drains;
+    const bufferedAtBlock = served.res.writableLength;
+
+    for (let i = 0; i < 100_000; i += 1) {
+      registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
+      if (i % 10_000 === 0) await yieldToIo();
+    }
+    registry.publish("id-1", OBJECTIVEAI_MCP, "prompts");
+    await yieldToIo();
+
+    const stalled = served.writes.drains === drainsAtBlock;
+    if (stalled) {
+      // Nothing written while blocked: the 100k signals live as bits in the subscription.
+      expect(served.writes.calls).toBe(callsAtBlock);
+      expect(served.res.writableLength).toBe(bufferedAtBlock);
+    }
+    // Either way the server wrote a handful of chunks, not one per signal.
+    expect(served.writes.calls - callsAtBlock).toBeLessThan(100);
+    expect(served.writes.bytes - bytesAtBlock).toBeLessThan(100 * 3 * PROMPTS_EVENT.length);
+
+    client.response.resume();
+    await client.waitFor((c) => !served.writes.blocked && c.bytes === served.writes.bytes && c.text.endsWith(PROMPTS_EVENT));
+
+    const afterBlock = listsIn(client.text.slice(bytesAtBlock));
+    expect(afterBlock.at(-1)).toBe("prompts");
+    expect(afterBlock).toContain("tools");
+    if (stalled) expect(afterBlock).toEqual(["tools", "prompts"]);
+    expect(listsIn(client.text.slice(0, bytesAtBlock))).toHaveLength(3 * rounds);
+    expect(registry.subscriberCount("id-1")).toBe(1);
+  });
+});

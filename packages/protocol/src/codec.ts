@@ -1,0 +1,124 @@
+import type { z } from "zod";
+import { RequestBodySchema, type RequestBody } from "./schemas/body.js";
+import {
+  ChunkFrameSchema,
+  ClientRequestFrameSchema,
+  ClientResponseFrameSchema,
+  ErrorFrameSchema,
+  ServerRequestFrameSchema,
+  ServerResponseFrameSchema,
+  type ClientFrame,
+  type Frame,
+  type ServerFrame,
+} from "./schemas/frames.js";
+
+export type DecodeErrorKind = "invalid_json" | "not_an_object" | "unknown_type" | "invalid_frame";
+
+export interface DecodeError {
+  kind: DecodeErrorKind;
+  /** Human-readable; names the offending field where there is one. */
+  message: string;
+}
+
+export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
+export type EncodeResult = { ok: true; text: string } | { ok: false; error: string };
+
+type FrameType = Frame["type"];
+
+const CLIENT_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
+  server_response: ServerResponseFrameSchema,
+  client_request: ClientRequestFrameSchema,
+};
+
+const SERVER_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
+  chunk: ChunkFrameSchema,
+  server_request: ServerRequestFrameSchema,
+  client_response: ClientResponseFrameSchema,
+  error: ErrorFrameSchema,
+};
+
+const ALL_FRAME_SCHEMAS = { ...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS };
+
+function fail<T>(kind: DecodeErrorKind, message: string): DecodeResult<T> {
+  return { ok: false, error: { kind, message } };
+}
+
+/** Formats a zod error as `field a.b: reason; …`, naming each bad field. */
+export function describeIssues(error: z.ZodError, limit = 3): string {
+  const parts = error.issues.slice(0, limit).map((issue) => {
+    const path = issue.path.map(String).join(".");
+    return path ? `field ${path}: ${issue.message}` : issue.message;
+  });
+  const more = error.issues.length - limit;
+  return more > 0 ? `${parts.join("; ")} (+${more} more)` : parts.join("; ");
+}
+
+function parseJsonObject(text: string): DecodeResult<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return fail("invalid_json", `invalid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return fail("not_an_object", "a frame must be a JSON object");
+  }
+  return { ok: true, value: parsed as Record<string, unknown> };
+}
+
+function decodeWith<T>(
+  text: string,
+  schemas: Partial<Record<FrameType, z.ZodType>>,
+): DecodeResult<T> {
+  const object = parseJsonObject(text);
+  if (!object.ok) return object;
+  const type = object.value.type;
+  const schema = typeof type === "string" ? schemas[type as FrameType] : undefined;
+  if (!schema) {
+    return fail("unknown_type", `unknown frame type ${JSON.stringify(type)?.slice(0, 64) ?? "undefined"}`);
+  }
+  const checked = schema.safeParse(object.value);
+  if (!checked.success) return fail("invalid_frame", `invalid ${type} frame: ${describeIssues(checked.error)}`);
+  return { ok: true, value: checked.data as T };
+}
+
+/** Decodes a frame the attach client sent after its body frame. Never throws. */
+export function decodeClientFrame(text: string): DecodeResult<ClientFrame> {
+  return decodeWith(text, CLIENT_FRAME_SCHEMAS);
+}
+
+/** Decodes a frame the server sent. Never throws. */
+export function decodeServerFrame(text: string): DecodeResult<ServerFrame> {
+  return decodeWith(text, SERVER_FRAME_SCHEMAS);
+}
+
+/** Decodes a frame of either direction. Never throws. */
+export function decodeFrame(text: string): DecodeResult<Frame> {
+  return decodeWith(text, ALL_FRAME_SCHEMAS);
+}
+
+/** Parses an already-decoded JSON value as a request body. Never throws. */
+export function parseRequestBody(value: unknown): DecodeResult<RequestBody> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return fail("not_an_object", "the request body must be a JSON object");
+  }
+  const checked = RequestBodySchema.safeParse(value);
+  if (!checked.success) return fail("invalid_frame", `invalid request body: ${describeIssues(checked.error)}`);
+  return { ok: true, value: checked.data };
+}
+
+/** Decodes the body frame (the first text frame of a stream). Never throws. */
+export function decodeBody(text: string): DecodeResult<RequestBody> {
+  const object = parseJsonObject(text);
+  if (!object.ok) return { ok: false, error: { ...object.error, message: object.error.message.replace("a frame", "the request body") } };
+  return parseRequestBody(object.value);
+}
+
+/** Encodes a frame as its JSON text. Never throws (cycles and BigInts are reported). */
+export function encodeFrame(frame: Frame): EncodeResult {
+  try {
+    return { ok: true, text: JSON.stringify(frame) };
+  } catch (err) {
+    return { ok: false, error: `frame cannot be encoded: ${(err as Error).message}` };
+  }
+}

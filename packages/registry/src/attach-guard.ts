@@ -1,0 +1,85 @@
+import { RegistrationLimitError } from "./conduit-error.js";
+import type { ReverseChannel } from "./reverse-channel.js";
+import type { ReverseChannelRegistry } from "./reverse-channel-registry.js";
+
+/** What the stream side holds to register its agents' response ids on the socket's channel. */
+export interface ReverseAttachHandle {
+  readonly channel: ReverseChannel;
+  readonly released: boolean;
+  /**
+   * Registers `responseId` on this socket's channel. Returns false (and does
+   * nothing) once the guard is released; throws RegistrationLimitError past
+   * the per-socket limit.
+   */
+  register(responseId: string): boolean;
+}
+
+export interface ReverseAttachGuardOptions {
+  /** Registered ids per socket (SPEC §10). Default 1024. */
+  maxIds?: number;
+}
+
+export const DEFAULT_MAX_IDS_PER_SOCKET = 1024;
+
+/**
+ * Owns one socket's registrations. `release()` removes every id it registered
+ * — only where the id still maps to its own channel — and is idempotent.
+ */
+export class ReverseAttachGuard implements Disposable {
+  readonly handle: ReverseAttachHandle;
+  readonly maxIds: number;
+  readonly #registry: ReverseChannelRegistry;
+  readonly #channel: ReverseChannel;
+  readonly #ids = new Set<string>();
+  #released = false;
+
+  constructor(registry: ReverseChannelRegistry, channel: ReverseChannel, options: ReverseAttachGuardOptions = {}) {
+    this.#registry = registry;
+    this.#channel = channel;
+    this.maxIds = options.maxIds ?? DEFAULT_MAX_IDS_PER_SOCKET;
+    // The handle may outlive the guard (agents still running); after release it is inert.
+    const isReleased = (): boolean => this.#released;
+    this.handle = {
+      channel,
+      get released() {
+        return isReleased();
+      },
+      register: (responseId) => this.register(responseId),
+    };
+  }
+
+  get channel(): ReverseChannel {
+    return this.#channel;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** The ids this guard registered and has not released. */
+  get ids(): ReadonlySet<string> {
+    return this.#ids;
+  }
+
+  register(responseId: string): boolean {
+    if (this.#released) return false;
+    if (!this.#ids.has(responseId) && this.#ids.size >= this.maxIds) throw new RegistrationLimitError(this.maxIds);
+    this.#ids.add(responseId);
+    this.#registry.register(responseId, this.#channel);
+    return true;
+  }
+
+  /** Unregisters every id this guard registered; returns them. A second call returns []. */
+  release(): string[] {
+    if (this.#released) return [];
+    this.#released = true;
+    const ids = [...this.#ids];
+    for (const id of ids) this.#registry.unregister(id, this.#channel);
+    this.#ids.clear();
+    return ids;
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}

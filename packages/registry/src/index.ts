@@ -1,0 +1,17 @@
+export { ConduitError, RegistrationLimitError } from "./conduit-error.js";
+export {
+  PendingRequests,
+  DEFAULT_MAX_PENDING,
+  DEFAULT_TIMEOUT_MS,
+  type PendingRequestOptions,
+  type PendingRequestsOptions,
+} from "./pending-requests.js";
+export { ReverseChannel, type FrameWriter, type ReverseChannelOptions, type ServerRequestInit } from "./reverse-channel.js";
+export { ReverseChannelRegistry, sendServerRequest } from "./reverse-channel-registry.js";
+export {
+  ReverseAttachGuard,
+  DEFAULT_MAX_IDS_PER_SOCKET,
+  type ReverseAttachHandle,
+  type ReverseAttachGuardOptions,
+} from "./attach-guard.js";
+export { SessionTracker } from "./session-tracker.js";
