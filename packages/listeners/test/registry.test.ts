@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import type { Mock } from "vitest";
 import { LIST_KINDS, OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
 import type { ListKind, McpKind } from "@conduit/protocol";
 import { McpListenerRegistry } from "../src/index.js";
@@ -12,8 +13,10 @@ function kind(text: string): McpKind {
 
 const FS = kind("acme/files/1.0.0/fs");
 
-function handlers(): SubscriptionHandlers & { onPending: ReturnType<typeof vi.fn>; onClose: ReturnType<typeof vi.fn> } {
-  return { onPending: vi.fn(), onClose: vi.fn() };
+type MockHandlers = SubscriptionHandlers & { onPending: Mock<() => void>; onClose: Mock<() => void> };
+
+function handlers(): MockHandlers {
+  return { onPending: vi.fn<() => void>(), onClose: vi.fn<() => void>() };
 }
 
 describe("McpListenerRegistry", () => {

@@ -73,7 +73,8 @@ function decodeWith<T>(
   const object = parseJsonObject(text);
   if (!object.ok) return object;
   const type = object.value.type;
-  const schema = typeof type === "string" ? schemas[type as FrameType] : undefined;
+  // Own keys only: `"constructor"` or `"__proto__"` must not reach Object.prototype.
+  const schema = typeof type === "string" && Object.hasOwn(schemas, type) ? schemas[type as FrameType] : undefined;
   if (!schema) {
     return fail("unknown_type", `unknown frame type ${JSON.stringify(type)?.slice(0, 64) ?? "undefined"}`);
   }

@@ -32,7 +32,24 @@ export type JsonSchemaDocument = Record<string, unknown>;
 export function frameJsonSchemas(): Record<JsonSchemaName, JsonSchemaDocument> {
   const out = {} as Record<JsonSchemaName, JsonSchemaDocument>;
   for (const [name, schema] of Object.entries(SCHEMAS) as [JsonSchemaName, z.ZodType][]) {
-    out[name] = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchemaDocument;
+    out[name] = withObjectType(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchemaDocument);
   }
   return out;
+}
+
+/**
+ * zod renders a union of objects as a bare `anyOf`/`oneOf`; every frame is a
+ * JSON object, so say so at the top level too (valid 2020-12, and what code
+ * generators look at first).
+ */
+function withObjectType(document: JsonSchemaDocument): JsonSchemaDocument {
+  if (document.type !== undefined) return document;
+  const branches = document.anyOf ?? document.oneOf;
+  if (!Array.isArray(branches) || branches.length === 0) return document;
+  const allObjects = branches.every(
+    (branch: unknown) => typeof branch === "object" && branch !== null && (branch as JsonSchemaDocument).type === "object",
+  );
+  if (!allObjects) return document;
+  const { $schema, ...rest } = document;
+  return { $schema, type: "object", ...rest };
 }
