@@ -62,9 +62,10 @@ export class ReverseChannel {
     try {
       this.#write(JSON.stringify(frame));
     } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
       this.pending.reject(
         id,
-        new ConduitError(ConduitErrorCode.ChannelClosed, `reverse channel could not send: ${(err as Error).message}`),
+        new ConduitError(ConduitErrorCode.ChannelClosed, `reverse channel could not send: ${reason}`),
       );
     }
     return answer;
