@@ -1,1 +1,13 @@
-export {};
+export { createMcpRoute, type McpRouteHandler } from "./route.js";
+export { createMcpListener, type McpListener, type McpListenerOptions } from "./listener.js";
+export { isLoopbackAddress, isLoopbackHost, isLoopbackHostname, isLoopbackOrigin } from "./loopback.js";
+export { forwardHeaders } from "./forward-headers.js";
+export {
+  DEFAULT_FORWARD_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_SSE_KEEPALIVE_MS,
+  type ForwardOutcome,
+  type ForwardedEvent,
+  type McpRouteObserver,
+  type McpRouteOptions,
+} from "./options.js";

@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ConduitErrorCode, JsonRpcErrorCode, type McpKind } from "@conduit/protocol";
+import { openSseStream } from "@conduit/listeners";
+import { sendError } from "./json-rpc-reply.js";
+import { ACCEPTS_SSE, acceptMask } from "./media-type.js";
+import type { RouteContext } from "./options.js";
+
+/** GET: the list_changed notifications stream for (responseId, mcp). */
+export function handleGet(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  responseId: string,
+  mcp: McpKind,
+): void {
+  if ((acceptMask(req.headers.accept) & ACCEPTS_SSE) === 0) {
+    sendError(res, 406, null, JsonRpcErrorCode.InvalidRequest, "Accept must allow text/event-stream");
+    return;
+  }
+  const stream = openSseStream(req, res, ctx.listeners, responseId, mcp, { keepaliveMs: ctx.keepaliveMs });
+  if (stream === null) {
+    sendError(res, 429, null, ConduitErrorCode.TooManyPending, "too many notification streams for this response id");
+    return;
+  }
+  const observer = ctx.observer;
+  if (observer === undefined) return;
+  if (observer.sseOpened !== undefined) notifyObserver(observer.sseOpened);
+  const sseClosed = observer.sseClosed;
+  if (sseClosed !== undefined) void stream.closed.then(() => notifyObserver(sseClosed));
+}
+
+function notifyObserver(hook: () => void): void {
+  try {
+    hook();
+  } catch {
+    // Metrics and logs must not take an open stream down.
+  }
+}
