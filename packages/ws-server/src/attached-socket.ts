@@ -1,0 +1,252 @@
+import { encodeFrame, shortId, type Chunk } from "@conduit/protocol";
+import {
+  ReverseAttachGuard,
+  ReverseChannel,
+  SessionTracker,
+  type ReverseAttachHandle,
+} from "@conduit/registry";
+import type { RawData, WebSocket } from "ws";
+import { Backpressure } from "./backpressure.js";
+import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from "./body-frame.js";
+import { ErrorFrameCode } from "./error-codes.js";
+import { Heartbeat } from "./heartbeat.js";
+import type { ResolvedConduitOptions } from "./options.js";
+import { ReceiveLoop } from "./receive-loop.js";
+import { closeReason, errorFrameText } from "./wire.js";
+import { closeCodeForWsError } from "./ws-errors.js";
+
+export interface SocketClosed {
+  code: number;
+  reason: string;
+}
+
+/** One WebSocket taken over by a Conduit (see the README for the life cycle). */
+export interface AttachedSocket {
+  /**
+   * Reads the first frame as JSON and validates it. A binary frame, invalid
+   * JSON or a validation failure sends one error frame (400) and closes 1003;
+   * all of those, and a socket that ends before its body, resolve `{ ok: false }`.
+   * May be called once; a second call rejects.
+   */
+  readBody<T>(validate: BodyValidator<T>): Promise<BodyResult<T>>;
+  /**
+   * Sends one chunk frame, recording `chunk.id` in the tracker first.
+   * Resolves true when the socket can take more (it waits while more than
+   * `highWaterMark` bytes are buffered) and false — never rejects — once the
+   * socket is closing or closed. Rejects only for a chunk that cannot be
+   * encoded as JSON (a caller bug).
+   */
+  send(chunk: Chunk): Promise<boolean>;
+  readonly guard: ReverseAttachGuard;
+  readonly handle: ReverseAttachHandle;
+  readonly channel: ReverseChannel;
+  readonly tracker: SessionTracker;
+  /** Aborted when the socket ends for any reason. */
+  readonly signal: AbortSignal;
+  /**
+   * Resolves with the close code and reason once the socket closed and
+   * cleanup ran: the peer's code, 1006 when the handshake did not complete,
+   * or the code `ws` sent itself on a protocol error (1009 frame too large).
+   */
+  readonly closed: Promise<SocketClosed>;
+  /** Closes with 1000 behind everything already sent; resolves once closed. */
+  finish(): Promise<void>;
+  /** Sends `{ type: "error", error }` then closes with `closeCode` (default 1011); resolves once closed. */
+  fail(error: { code: number; message: string }, closeCode?: number): Promise<void>;
+}
+
+const RESOLVED_FALSE = Promise.resolve(false);
+
+function chunkFrameText(chunk: Chunk): string {
+  const encoded = encodeFrame({ type: "chunk", data: chunk });
+  if (!encoded.ok) throw new TypeError(encoded.error);
+  return encoded.text;
+}
+
+/** The AttachedSocket implementation; `close` and `terminate` are for Conduit.closeAll. */
+export class ConduitSocket implements AttachedSocket {
+  readonly guard: ReverseAttachGuard;
+  readonly handle: ReverseAttachHandle;
+  readonly channel: ReverseChannel;
+  readonly tracker = new SessionTracker();
+  readonly signal: AbortSignal;
+  readonly closed: Promise<SocketClosed>;
+
+  readonly #socket: WebSocket;
+  readonly #options: ResolvedConduitOptions;
+  readonly #abort = new AbortController();
+  readonly #body: BodySlot;
+  readonly #loop: ReceiveLoop;
+  readonly #heartbeat: Heartbeat;
+  readonly #backpressure: Backpressure;
+  #resolveClosed: (closed: SocketClosed) => void = () => {};
+  #bodyRequested = false;
+  #released = false;
+  #protocolErrorCode: number | undefined;
+
+  constructor(socket: WebSocket, options: ResolvedConduitOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.signal = this.#abort.signal;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.channel = new ReverseChannel({
+      write: (text) => this.#writeControl(text),
+      maxPending: options.maxPending,
+      timeoutMs: options.timeoutMs,
+    });
+    this.guard = new ReverseAttachGuard(options.registry, this.channel, { maxIds: options.maxIdsPerSocket });
+    this.handle = this.guard.handle;
+    this.#backpressure = new Backpressure(socket, options.highWaterMark);
+    this.#body = new BodySlot(options.bodyTimeoutMs, () => {
+      options.logger.info({ timeoutMs: options.bodyTimeoutMs }, "no body frame in time");
+      void this.fail({ code: ErrorFrameCode.BodyTimeout, message: `no body frame within ${options.bodyTimeoutMs} ms` }, 1008);
+    });
+    this.#loop = new ReceiveLoop({
+      channel: this.channel,
+      guard: this.guard,
+      tracker: this.tracker,
+      listeners: options.listeners,
+      notify: options.notify,
+      logger: options.logger,
+      reply: (text) => this.#reply(text),
+    });
+    this.#heartbeat = new Heartbeat({
+      intervalMs: options.heartbeatMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      ping: () => this.#ping(),
+      onIdle: () => {
+        options.logger.info({ idleTimeoutMs: options.idleTimeoutMs }, "socket silent too long, terminating");
+        socket.terminate();
+      },
+    });
+
+    socket.on("message", this.#onMessage);
+    socket.on("pong", this.#onLife);
+    socket.on("ping", this.#onLife);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onClose);
+    if (socket.readyState === socket.CLOSED) this.#onClose(1006, Buffer.alloc(0));
+  }
+
+  readBody<T>(validate: BodyValidator<T>): Promise<BodyResult<T>> {
+    if (this.#bodyRequested) return Promise.reject(new Error("readBody() may be called once per socket"));
+    this.#bodyRequested = true;
+    return this.#readBody(validate);
+  }
+
+  send(chunk: Chunk): Promise<boolean> {
+    if (this.#released || this.#socket.readyState !== this.#socket.OPEN) return RESOLVED_FALSE;
+    this.tracker.observe(chunk);
+    let text: string;
+    try {
+      text = chunkFrameText(chunk);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
+    }
+    return this.#backpressure.write(text);
+  }
+
+  finish(): Promise<void> {
+    return this.close(1000, "");
+  }
+
+  fail(error: { code: number; message: string }, closeCode = 1011): Promise<void> {
+    return this.#end(closeCode, error.message, error);
+  }
+
+  /** Closes with `code` (no error frame); resolves once closed. */
+  close(code: number, reason: string): Promise<void> {
+    return this.#end(code, reason, undefined);
+  }
+
+  /** Destroys the socket without a close handshake. */
+  terminate(): void {
+    this.#socket.terminate();
+  }
+
+  async #readBody<T>(validate: BodyValidator<T>): Promise<BodyResult<T>> {
+    const frame = await this.#body.take();
+    if (frame === undefined) return { ok: false };
+    const parsed = parseBodyFrame(frame, validate);
+    if (parsed.ok) return parsed;
+    this.#options.logger.info({ code: parsed.error.code, reason: parsed.error.message.slice(0, 256) }, "body frame refused");
+    void this.fail(parsed.error, parsed.closeCode);
+    return { ok: false };
+  }
+
+  #end(code: number, reason: string, error: { code: number; message: string } | undefined): Promise<void> {
+    const socket = this.#socket;
+    if (socket.readyState === socket.OPEN) {
+      if (error !== undefined) socket.send(errorFrameText(error));
+      try {
+        socket.close(code, closeReason(reason));
+      } catch (err) {
+        // An invalid close code from the caller: end the socket anyway.
+        this.#options.logger.warn({ code, err: err instanceof Error ? err.message : String(err) }, "close failed, terminating");
+        socket.terminate();
+      }
+    }
+    // The stream is over for us as soon as our close frame is out.
+    this.#release();
+    return this.closed.then(() => undefined);
+  }
+
+  #writeControl(text: string): void {
+    if (this.#socket.readyState !== this.#socket.OPEN) throw new Error("the websocket is not open");
+    this.#socket.send(text);
+  }
+
+  #reply(text: string): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(text);
+  }
+
+  #ping(): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
+  }
+
+  readonly #onLife = (): void => {
+    this.#heartbeat.touch();
+  };
+
+  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
+    this.#heartbeat.touch();
+    // Once we are closing, the stream is over: a notify or list_changed has nobody left to reach.
+    if (this.#released) return;
+    if (!this.#body.received) this.#body.offer({ data, isBinary });
+    else this.#loop.handle(data, isBinary);
+  };
+
+  readonly #onError = (err: Error): void => {
+    const code = "code" in err && typeof err.code === "string" ? err.code : undefined;
+    this.#protocolErrorCode ??= closeCodeForWsError(code);
+    this.#options.logger.warn({ code, err: err.message }, "websocket error");
+  };
+
+  readonly #onClose = (code: number, reason: Buffer): void => {
+    this.#release();
+    this.#socket.off("message", this.#onMessage);
+    const reported = code === 1006 && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
+    this.#resolveClosed({ code: reported, reason: reason.toString("utf8") });
+  };
+
+  /** Runs once, on the first of: our close, the socket's close. */
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    const { logger, listeners } = this.#options;
+    this.#heartbeat.stop();
+    this.#body.end();
+    this.#backpressure.close();
+    const ids = this.guard.release();
+    for (const id of ids) {
+      try {
+        listeners.closeAll(id);
+      } catch (err) {
+        logger.warn({ responseId: shortId(id), err: err instanceof Error ? err.message : String(err) }, "listener close failed");
+      }
+    }
+    const failed = this.channel.close("websocket closed before the answer");
+    this.#abort.abort(new Error("websocket closed"));
+    logger.debug({ ids: ids.length, failed }, "socket released");
+  }
+}

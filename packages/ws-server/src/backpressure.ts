@@ -1,0 +1,58 @@
+import type { WebSocket } from "ws";
+
+const RESOLVED_TRUE = Promise.resolve(true);
+const RESOLVED_FALSE = Promise.resolve(false);
+
+/** Upper bound of a frame's bytes on the wire: UTF-8 needs at most 3 bytes per UTF-16 unit, plus a 14-byte header. */
+function maxFrameBytes(text: string): number {
+  return text.length * 3 + 14;
+}
+
+/**
+ * Sends text frames and turns the socket's `bufferedAmount` into a promise:
+ * resolves true at once while the buffer is at or below the high-water mark,
+ * otherwise once enough of it has been written out; false once closed.
+ *
+ * A write callback costs measurable throughput, so only a frame that could
+ * take the buffer past the mark carries one. Whenever the buffer is past the
+ * mark its newest frame has a callback, so every waiter gets woken.
+ */
+export class Backpressure {
+  readonly #socket: WebSocket;
+  readonly #highWaterMark: number;
+  #waiters: Array<(ready: boolean) => void> = [];
+  #closed = false;
+
+  constructor(socket: WebSocket, highWaterMark: number) {
+    this.#socket = socket;
+    this.#highWaterMark = highWaterMark;
+  }
+
+  write(text: string): Promise<boolean> {
+    if (this.#closed) return RESOLVED_FALSE;
+    const socket = this.#socket;
+    if (socket.bufferedAmount + maxFrameBytes(text) > this.#highWaterMark) socket.send(text, this.#onWritten);
+    else socket.send(text);
+    if (socket.bufferedAmount <= this.#highWaterMark) return RESOLVED_TRUE;
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#flush(false);
+  }
+
+  // One function for every callback: Node batches same-callback write completions.
+  readonly #onWritten = (err?: Error | null): void => {
+    // A destroyed socket fails its buffered writes, which empties the buffer
+    // without anything being sent: waiters hear false from close() instead.
+    if (err || this.#waiters.length === 0) return;
+    if (this.#socket.bufferedAmount <= this.#highWaterMark) this.#flush(true);
+  };
+
+  #flush(ready: boolean): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve(ready);
+  }
+}

@@ -1,0 +1,163 @@
+import {
+  JsonRpcErrorCode,
+  RequestIdSchema,
+  decodeClientFrame,
+  shortId,
+  type AgentCompletionNotifyFrame,
+  type DecodeError,
+  type McpListChangedFrame,
+  type RequestId,
+  type ServerResponseFrame,
+  type WireError,
+} from "@conduit/protocol";
+import type { McpListenerRegistry } from "@conduit/listeners";
+import type { ReverseAttachGuard, ReverseChannel, SessionTracker } from "@conduit/registry";
+import type { RawData } from "ws";
+import type { ConduitLogger } from "./logger.js";
+import { clientResponseText, rawDataToText } from "./wire.js";
+
+export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
+
+export interface ReceiveLoopParts {
+  channel: ReverseChannel;
+  guard: ReverseAttachGuard;
+  tracker: SessionTracker;
+  listeners: McpListenerRegistry;
+  notify: NotifyHandler;
+  logger: ConduitLogger;
+  /** Writes one control frame (client_response) if the socket is still open. */
+  reply(text: string): void;
+}
+
+const KNOWN_METHODS: ReadonlySet<string> = new Set(["agent_completion_notify", "mcp_list_changed"]);
+const UNKNOWN_RESPONSE_ID = "unknown response_id for this stream";
+
+/** The error a failed notify handler answers with: its own numeric `code`, else -32603. */
+function notifyError(err: unknown): WireError {
+  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "number") {
+    const message = "message" in err && typeof err.message === "string" ? err.message : "agent_completion_notify failed";
+    return { code: err.code, message };
+  }
+  return { code: JsonRpcErrorCode.InternalError, message: "agent_completion_notify failed" };
+}
+
+/**
+ * Handles every frame after the body (SPEC §4 client → server 2-4). A frame
+ * it cannot use is logged and dropped; nothing here closes the socket.
+ */
+export class ReceiveLoop {
+  readonly #parts: ReceiveLoopParts;
+
+  constructor(parts: ReceiveLoopParts) {
+    this.#parts = parts;
+  }
+
+  handle(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.#parts.logger.warn({ bytes: byteLength(data) }, "binary frame after the body dropped");
+      return;
+    }
+    const text = rawDataToText(data);
+    const decoded = decodeClientFrame(text);
+    if (!decoded.ok) {
+      this.#dropped(text, decoded.error);
+      return;
+    }
+    const frame = decoded.value;
+    if (frame.type === "server_response") this.#serverResponse(frame);
+    else if (frame.method === "agent_completion_notify") this.#notify(frame);
+    else this.#listChanged(frame);
+  }
+
+  #serverResponse(frame: ServerResponseFrame): void {
+    if (!this.#parts.channel.deliver(frame)) {
+      this.#parts.logger.debug({ id: frame.id }, "server_response for an unknown or settled request dropped");
+    }
+  }
+
+  #notify(frame: AgentCompletionNotifyFrame): void {
+    const { response_id: responseId, content } = frame.params;
+    if (!this.#parts.tracker.has(responseId)) {
+      this.#parts.logger.debug({ responseId: shortId(responseId) }, "agent_completion_notify for an id not in this stream");
+      this.#answer(frame.id, { code: 404, message: UNKNOWN_RESPONSE_ID });
+      return;
+    }
+    // Not awaited: a slow handler must never hold up the frames behind it.
+    let outcome: void | Promise<void>;
+    try {
+      outcome = this.#parts.notify(responseId, content);
+    } catch (err) {
+      this.#notifyFailed(frame.id, err);
+      return;
+    }
+    Promise.resolve(outcome).then(
+      () => this.#answer(frame.id),
+      (err: unknown) => this.#notifyFailed(frame.id, err),
+    );
+  }
+
+  #notifyFailed(id: RequestId, err: unknown): void {
+    const error = notifyError(err);
+    this.#parts.logger.warn(
+      { id, code: error.code, err: err instanceof Error ? err.message : String(err) },
+      "agent_completion_notify handler failed",
+    );
+    this.#answer(id, error);
+  }
+
+  #listChanged(frame: McpListChangedFrame): void {
+    const { mcp, list } = frame.params;
+    let signalled = 0;
+    for (const responseId of this.#parts.guard.ids) {
+      try {
+        signalled += this.#parts.listeners.publish(responseId, mcp, list);
+      } catch (err) {
+        // A throwing subscriber must not keep the signal from the other ids.
+        this.#parts.logger.warn(
+          { responseId: shortId(responseId), mcp, err: err instanceof Error ? err.message : String(err) },
+          "list_changed subscriber failed",
+        );
+      }
+    }
+    this.#parts.logger.debug({ mcp, list, ids: this.#parts.guard.ids.size, signalled }, "mcp_list_changed published");
+    this.#answer(frame.id);
+  }
+
+  #dropped(text: string, error: DecodeError): void {
+    this.#parts.logger.warn({ kind: error.kind, reason: error.message.slice(0, 256) }, "frame dropped");
+    if (error.kind !== "invalid_frame") return;
+    // A client_request whose id we can read still deserves an answer.
+    const request = readableRequest(text);
+    if (request === undefined) return;
+    const known = typeof request.method === "string" && KNOWN_METHODS.has(request.method);
+    this.#answer(
+      request.id,
+      known
+        ? { code: JsonRpcErrorCode.InvalidParams, message: error.message }
+        : { code: JsonRpcErrorCode.MethodNotFound, message: `unknown method ${JSON.stringify(request.method)?.slice(0, 64) ?? "undefined"}` },
+    );
+  }
+
+  #answer(id: RequestId, error?: WireError): void {
+    this.#parts.reply(clientResponseText(id, error));
+  }
+}
+
+function readableRequest(text: string): { id: RequestId; method: unknown } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || !("type" in value) || value.type !== "client_request") return undefined;
+  if (!("id" in value)) return undefined;
+  const id = RequestIdSchema.safeParse(value.id);
+  if (!id.success) return undefined;
+  return { id: id.data, method: "method" in value ? value.method : undefined };
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}

@@ -1,0 +1,131 @@
+import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { SUBPROTOCOL } from "@conduit/protocol";
+import { WebSocketServer, type WebSocket } from "ws";
+
+export type AuthenticateResult = boolean | { status: number; body: unknown };
+
+export interface UpgradeOptions {
+  /** The pathname to accept, or a predicate over it. */
+  path: string | ((pathname: string) => boolean);
+  /**
+   * Runs before the upgrade: true accepts; false refuses with 401; `{ status,
+   * body }` refuses with that status and `body` as JSON. A throw refuses with 500.
+   */
+  authenticate?: (req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
+  /** WebSocket frame size limit in bytes; past it `ws` closes with 1009. Default 16 MiB. */
+  maxPayload?: number;
+  onConnection: (socket: WebSocket, req: IncomingMessage) => void;
+}
+
+export interface UpgradeHandler {
+  /** For `server.on("upgrade", handler.handle)`. */
+  handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly wss: WebSocketServer;
+  /** Refuses further upgrades (503) and closes the WebSocketServer; open sockets are left to Conduit.closeAll. */
+  close(): void;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+function errorBody(status: number, message: string): unknown {
+  return { error: { code: status, message } };
+}
+
+/** Writes a complete HTTP response on a socket that has not been upgraded, then ends it. */
+function refuse(socket: Duplex, status: number, body: unknown): void {
+  if (socket.destroyed) return;
+  let payload: string;
+  try {
+    payload = JSON.stringify(body) ?? "null";
+  } catch {
+    payload = JSON.stringify(errorBody(status, STATUS_CODES[status] ?? "refused"));
+  }
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Unknown"}`,
+    "Connection: close",
+    "Content-Type: application/json; charset=utf-8",
+    `Content-Length: ${Buffer.byteLength(payload)}`,
+  ].join("\r\n");
+  socket.once("finish", () => socket.destroy());
+  socket.end(`${head}\r\n\r\n${payload}`);
+}
+
+function pathnameOf(url: string | undefined): string | undefined {
+  try {
+    return new URL(url ?? "/", "http://localhost").pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Offered subprotocols, or undefined when the header is absent or empty. */
+function offeredProtocols(req: IncomingMessage): string[] | undefined {
+  const header = req.headers["sec-websocket-protocol"];
+  if (header === undefined) return undefined;
+  const offered = header
+    .split(",")
+    .map((token) => token.trim())
+    .filter((token) => token.length > 0);
+  return offered.length > 0 ? offered : undefined;
+}
+
+/**
+ * An `upgrade` handler for a plain node:http server: checks the path (404),
+ * the subprotocol (400 when protocols are offered without conduit.v1) and
+ * authentication (401 or the given status), all before any upgrade, then
+ * hands the request to a noServer WebSocketServer.
+ */
+export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
+  const matches =
+    typeof options.path === "string" ? (pathname: string) => pathname === options.path : options.path;
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  let closed = false;
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (closed) return refuse(socket, 503, errorBody(503, "server shutting down"));
+    const pathname = pathnameOf(req.url);
+    if (pathname === undefined || !matches(pathname)) return refuse(socket, 404, errorBody(404, "not found"));
+    const offered = offeredProtocols(req);
+    if (offered !== undefined && !offered.includes(SUBPROTOCOL)) {
+      return refuse(socket, 400, errorBody(400, `the ${SUBPROTOCOL} subprotocol is required`));
+    }
+    if (options.authenticate) {
+      let verdict: AuthenticateResult;
+      try {
+        verdict = await options.authenticate(req);
+      } catch {
+        return refuse(socket, 500, errorBody(500, "authentication failed"));
+      }
+      if (verdict === false) return refuse(socket, 401, errorBody(401, "unauthorized"));
+      if (typeof verdict === "object") return refuse(socket, verdict.status, verdict.body);
+    }
+    // The client may have gone while authenticate ran; closing raced us too.
+    if (socket.destroyed) return;
+    if (closed) return refuse(socket, 503, errorBody(503, "server shutting down"));
+    socket.off("error", ignoreError);
+    wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, req));
+  }
+
+  return {
+    wss,
+    handle(req, socket, head) {
+      // Until ws owns the socket, a reset must not become an unhandled 'error'.
+      socket.on("error", ignoreError);
+      upgrade(req, socket, head).catch(() => {
+        socket.destroy();
+      });
+    },
+    close() {
+      closed = true;
+      wss.close();
+    },
+  };
+}
+
+function ignoreError(): void {}

@@ -1,0 +1,46 @@
+import { encodeFrame, type RequestId, type WireError } from "@conduit/protocol";
+import type { RawData } from "ws";
+
+/** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+export function rawDataToBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export function rawDataToText(data: RawData): string {
+  return rawDataToBuffer(data).toString("utf8");
+}
+
+/** Cuts `reason` to what a close frame can carry, never inside a character. */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  let bytes = 0;
+  let out = "";
+  for (const char of reason) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > MAX_CLOSE_REASON_BYTES) break;
+    out += char;
+  }
+  return out;
+}
+
+function encodeOrThrow(frame: Parameters<typeof encodeFrame>[0]): string {
+  const encoded = encodeFrame(frame);
+  if (!encoded.ok) throw new TypeError(encoded.error);
+  return encoded.text;
+}
+
+export function errorFrameText(error: { code: number; message: string }): string {
+  return encodeOrThrow({ type: "error", error: { code: error.code, message: error.message } });
+}
+
+export function clientResponseText(id: RequestId, error?: WireError): string {
+  return encodeOrThrow(
+    error === undefined
+      ? { type: "client_response", id, ok: true }
+      : { type: "client_response", id, ok: false, error: { code: error.code, message: error.message } },
+  );
+}

@@ -1,0 +1,224 @@
+import { once } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import { ConduitErrorCode, OBJECTIVEAI_MCP } from "@conduit/protocol";
+import { RegistrationLimitError, sendServerRequest } from "@conduit/registry";
+import {
+  TestClient,
+  chunk,
+  connectWithBody,
+  startHarness,
+  type Harness,
+  type HarnessOptions,
+} from "./helpers.js";
+
+let harness: Harness | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.terminate();
+  await harness?.close();
+  harness = undefined;
+});
+
+async function start(options: HarnessOptions = {}): Promise<Harness> {
+  harness = await startHarness({ ...options, conduit: { timeoutMs: 600_000, ...options.conduit } });
+  return harness;
+}
+
+async function connect(h: Harness, options: ConstructorParameters<typeof TestClient>[1] = {}) {
+  const connected = await connectWithBody(h, options);
+  clients.push(connected.client);
+  return connected;
+}
+
+function request(h: Harness, responseId: string) {
+  return sendServerRequest(h.registry, responseId, { mcp: OBJECTIVEAI_MCP, method: "tools/list", headers: {} });
+}
+
+describe("heartbeat", () => {
+  it("terminates a client that does not answer pings within idleTimeoutMs", async () => {
+    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 100 } });
+    const { client, server } = await connect(h, { autoPong: false });
+    server.attached.handle.register("resp_idle");
+    const closed = await server.attached.closed;
+    expect(closed.code).toBe(1006);
+    expect((await client.closed).code).toBe(1006);
+    expect(server.attached.signal.aborted).toBe(true);
+    expect(h.registry.has("resp_idle")).toBe(false);
+  });
+
+  it("keeps a client that answers pings alive past idleTimeoutMs", async () => {
+    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 150 } });
+    const { client, server } = await connect(h);
+    let pings = 0;
+    // Twenty pings span well over twice the idle timeout: only the pongs keep it open.
+    await new Promise<void>((resolve) => {
+      client.ws.on("ping", () => {
+        pings += 1;
+        if (pings === 20) resolve();
+      });
+    });
+    expect(server.ws.readyState).toBe(server.ws.OPEN);
+    expect(server.attached.signal.aborted).toBe(false);
+  });
+
+  it("counts any message as life when the client does not pong", async () => {
+    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 150 } });
+    const { client, server } = await connect(h, { autoPong: false });
+    let pings = 0;
+    await new Promise<void>((resolve) => {
+      client.ws.on("ping", () => {
+        pings += 1;
+        client.sendJson({ type: "server_response", id: `life-${pings}`, result: {} });
+        if (pings === 20) resolve();
+      });
+    });
+    expect(server.ws.readyState).toBe(server.ws.OPEN);
+  });
+});
+
+describe("cleanup when a socket ends", () => {
+  for (const how of ["closes", "is killed"] as const) {
+    it(`releases ids, fails pending requests with -32002, closes listeners and aborts when the client ${how}`, async () => {
+      const h = await start();
+      const { client, server } = await connect(h);
+      server.attached.handle.register("resp_a");
+      server.attached.handle.register("resp_b");
+      const closedSubscriptions: string[] = [];
+      for (const id of ["resp_a", "resp_b"]) {
+        h.listeners.subscribe(id, OBJECTIVEAI_MCP, { onPending: () => {}, onClose: () => closedSubscriptions.push(id) });
+      }
+      const pending = request(h, "resp_a");
+      await client.next();
+      const aborted = once(server.attached.signal, "abort");
+
+      if (how === "closes") client.ws.close(1000, "bye");
+      else client.terminate();
+
+      await expect(pending).rejects.toMatchObject({ code: ConduitErrorCode.ChannelClosed });
+      await aborted;
+      const closed = await server.attached.closed;
+      expect(closed.code).toBe(how === "closes" ? 1000 : 1006);
+      expect(h.registry.has("resp_a") || h.registry.has("resp_b")).toBe(false);
+      expect(closedSubscriptions.sort()).toEqual(["resp_a", "resp_b"]);
+      expect(h.listeners.subscriberCount()).toBe(0);
+      expect(server.attached.handle.register("resp_late")).toBe(false);
+      expect(h.registry.has("resp_late")).toBe(false);
+      await expect(request(h, "resp_a")).rejects.toMatchObject({ code: ConduitErrorCode.NoReverseChannel });
+      expect(h.conduit.size).toBe(0);
+    });
+  }
+
+  it("leaves a second socket undisturbed when the first misbehaves and is killed", async () => {
+    const h = await start({ upgrade: { maxPayload: 4096 } });
+    const first = await connect(h);
+    const second = await connect(h);
+    first.server.attached.handle.register("resp_first");
+    second.server.attached.handle.register("resp_second");
+
+    first.client.ws.send("garbage");
+    first.client.ws.send(Buffer.alloc(16));
+    first.client.ws.send("x".repeat(8192));
+    expect((await first.server.attached.closed).code).toBe(1009);
+
+    const answer = request(h, "resp_second");
+    const frame = await second.client.next();
+    second.client.sendJson({ type: "server_response", id: frame.id, result: { ok: true } });
+    expect(await answer).toMatchObject({ result: { ok: true } });
+    expect(h.registry.has("resp_second")).toBe(true);
+    expect(h.registry.has("resp_first")).toBe(false);
+    expect(h.conduit.size).toBe(1);
+  });
+});
+
+describe("Conduit.closeAll", () => {
+  it("closes every socket with 1001 and fails their pending requests with -32002", async () => {
+    const h = await start();
+    const sockets = [await connect(h), await connect(h)];
+    const pending = sockets.map(({ server }, i) => {
+      server.attached.handle.register(`resp_${i}`);
+      // Settled into a value at once: closeAll rejects them before the test looks.
+      return request(h, `resp_${i}`).then(
+        () => "answered",
+        (err: unknown) => err,
+      );
+    });
+    for (const { client } of sockets) await client.next();
+    expect(h.conduit.size).toBe(2);
+
+    await h.conduit.closeAll();
+
+    for (const answer of pending) expect(await answer).toMatchObject({ code: ConduitErrorCode.ChannelClosed });
+    for (const { client, server } of sockets) {
+      expect((await client.closed).code).toBe(1001);
+      expect(client.frames.length).toBe(0);
+      expect((await server.attached.closed).code).toBe(1001);
+    }
+    expect(h.conduit.size).toBe(0);
+  });
+
+  it("refuses sockets attached after closeAll with error 503 and close 1001", async () => {
+    const h = await start();
+    await h.conduit.closeAll();
+    const client = await TestClient.open(h.url);
+    clients.push(client);
+    expect(await client.next()).toEqual({ type: "error", error: { code: 503, message: "server shutting down" } });
+    expect((await client.closed).code).toBe(1001);
+    expect(h.conduit.size).toBe(0);
+  });
+
+  it("terminates sockets that do not finish the close handshake within graceMs", async () => {
+    const h = await start();
+    const { client, server } = await connect(h);
+    // A paused client never reads the close frame, so it never answers it.
+    client.ws.pause();
+    await h.conduit.closeAll(1001, "bye", 50);
+    expect((await server.attached.closed).code).toBe(1006);
+    expect(h.conduit.size).toBe(0);
+  });
+});
+
+describe("limits", () => {
+  it("throws RegistrationLimitError past maxIdsPerSocket; fail() answers 429 and closes 1008", async () => {
+    const h = await start({ conduit: { maxIdsPerSocket: 2 } });
+    const { client, server } = await connect(h);
+    expect(server.attached.handle.register("resp_1")).toBe(true);
+    expect(server.attached.handle.register("resp_2")).toBe(true);
+    expect(server.attached.handle.register("resp_1")).toBe(true);
+    let caught: unknown;
+    try {
+      server.attached.handle.register("resp_3");
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(RegistrationLimitError);
+    expect(h.registry.has("resp_3")).toBe(false);
+    await server.attached.fail({ code: 429, message: (caught as Error).message }, 1008);
+    expect(await client.next()).toMatchObject({ type: "error", error: { code: 429 } });
+    expect((await client.closed).code).toBe(1008);
+  });
+
+  it("fails requests past maxPending with -32005 without touching the socket", async () => {
+    const h = await start({ conduit: { maxPending: 1 } });
+    const { client, server } = await connect(h);
+    server.attached.handle.register("resp_1");
+    const first = request(h, "resp_1");
+    await expect(request(h, "resp_1")).rejects.toMatchObject({ code: ConduitErrorCode.TooManyPending });
+    const frame = await client.next();
+    client.sendJson({ type: "server_response", id: frame.id, result: {} });
+    await expect(first).resolves.toMatchObject({ result: {} });
+    await server.attached.send(chunk("resp_1", 0, "still streaming"));
+    expect(await client.next()).toMatchObject({ type: "chunk" });
+  });
+
+  it("rejects invalid options", async () => {
+    const h = await start();
+    const { Conduit } = await import("../src/index.js");
+    expect(() => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, highWaterMark: -1 })).toThrow(
+      RangeError,
+    );
+    expect(() => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, maxPending: 0 })).toThrow(
+      RangeError,
+    );
+  });
+});

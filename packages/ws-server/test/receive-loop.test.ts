@@ -1,0 +1,230 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ConduitErrorCode, JsonRpcErrorCode, OBJECTIVEAI_MCP, type McpKind } from "@conduit/protocol";
+import { ConduitError, sendServerRequest } from "@conduit/registry";
+import {
+  captureLogger,
+  chunk,
+  connectWithBody,
+  deferred,
+  startHarness,
+  type Harness,
+  type HarnessOptions,
+  type TestClient,
+} from "./helpers.js";
+
+let harness: Harness | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.terminate();
+  await harness?.close();
+  harness = undefined;
+});
+
+async function setup(options: HarnessOptions = {}) {
+  harness = await startHarness(options);
+  const connected = await connectWithBody(harness);
+  clients.push(connected.client);
+  return { harness, ...connected };
+}
+
+const FS_MCP = "acme/files/1.0.0/fs" as McpKind;
+
+describe("receive loop", () => {
+  it("server_response resolves the matching channel request", async () => {
+    const { harness, client, server } = await setup();
+    server.attached.handle.register("resp_1");
+    const answer = sendServerRequest(harness.registry, "resp_1", {
+      mcp: OBJECTIVEAI_MCP,
+      method: "tools/list",
+      headers: { "x-objectiveai-response-id": "resp_1" },
+    });
+    const request = await client.next();
+    expect(request).toMatchObject({ type: "server_request", mcp: "objectiveai", method: "tools/list" });
+    client.sendJson({ type: "server_response", id: request.id, result: { tools: [] } });
+    expect(await answer).toEqual({ type: "server_response", id: request.id, result: { tools: [] } });
+  });
+
+  it("passes an upstream error answer through", async () => {
+    const { client, server } = await setup();
+    const answer = server.attached.channel.request({ mcp: OBJECTIVEAI_MCP, method: "tools/call", headers: {} });
+    const request = await client.next();
+    client.sendJson({ type: "server_response", id: request.id, error: { code: -32000, message: "tool broke" } });
+    expect(await answer).toMatchObject({ error: { code: -32000, message: "tool broke" } });
+  });
+
+  it("drops a server_response with an unknown id", async () => {
+    const { logger, entries } = captureLogger();
+    const { client, server } = await setup({ conduit: { logger } });
+    const answer = server.attached.channel.request({ mcp: OBJECTIVEAI_MCP, method: "tools/list", headers: {} });
+    const request = await client.next();
+    client.sendJson({ type: "server_response", id: 987654, result: {} });
+    client.sendJson({ type: "server_response", id: request.id, result: { ok: 1 } });
+    expect(await answer).toMatchObject({ result: { ok: 1 } });
+    expect(entries.some((entry) => entry.level === "debug" && /unknown or settled/.test(entry.msg))).toBe(true);
+    expect(server.ws.readyState).toBe(server.ws.OPEN);
+  });
+
+  it("logs and drops garbage frames and keeps the socket working", async () => {
+    const { logger, entries } = captureLogger();
+    const { client, server } = await setup({ conduit: { logger } });
+    client.ws.send("{definitely not json");
+    client.ws.send(JSON.stringify({ type: "mystery", id: 1 }));
+    client.ws.send(JSON.stringify([1, 2, 3]));
+    client.ws.send(Buffer.from([0, 1, 2, 3]));
+    client.ws.send(JSON.stringify({ type: "__proto__" }));
+    client.ws.send(JSON.stringify({ type: "server_response" }));
+    const answer = server.attached.channel.request({ mcp: OBJECTIVEAI_MCP, method: "tools/list", headers: {} });
+    const request = await client.next();
+    client.sendJson({ type: "server_response", id: request.id, result: { still: "alive" } });
+    expect(await answer).toMatchObject({ result: { still: "alive" } });
+    expect(entries.filter((entry) => entry.level === "warn")).toHaveLength(6);
+    expect(client.frames.length).toBe(0);
+  });
+
+  it("answers a client_request with bad params -32602 and an unknown method -32601", async () => {
+    const { client } = await setup();
+    client.sendJson({ type: "client_request", id: "r1", method: "agent_completion_notify", params: { content: 5 } });
+    expect(await client.next()).toMatchObject({
+      type: "client_response",
+      id: "r1",
+      ok: false,
+      error: { code: JsonRpcErrorCode.InvalidParams },
+    });
+    client.sendJson({ type: "client_request", id: 2, method: "reboot_server", params: {} });
+    expect(await client.next()).toMatchObject({
+      type: "client_response",
+      id: 2,
+      ok: false,
+      error: { code: JsonRpcErrorCode.MethodNotFound },
+    });
+  });
+
+  describe("agent_completion_notify", () => {
+    it("calls the handler for an id seen in this stream's chunks and answers ok", async () => {
+      const { harness, client, server } = await setup();
+      await server.attached.send(chunk("resp_seen", 0, "hello"));
+      await client.next();
+      client.sendJson({
+        type: "client_request",
+        id: 7,
+        method: "agent_completion_notify",
+        params: { response_id: "resp_seen", content: "please stop" },
+      });
+      expect(await client.next()).toEqual({ type: "client_response", id: 7, ok: true });
+      expect(harness.notifyCalls).toEqual([{ responseId: "resp_seen", content: "please stop" }]);
+    });
+
+    it("answers 404 for an id not seen in this stream and never calls the handler", async () => {
+      const { harness, client, server } = await setup();
+      // Registered but never in a chunk: registration is not what counts.
+      server.attached.handle.register("resp_hidden");
+      client.sendJson({
+        type: "client_request",
+        id: "n1",
+        method: "agent_completion_notify",
+        params: { response_id: "resp_hidden", content: "hi" },
+      });
+      expect(await client.next()).toEqual({
+        type: "client_response",
+        id: "n1",
+        ok: false,
+        error: { code: 404, message: "unknown response_id for this stream" },
+      });
+      expect(harness.notifyCalls).toEqual([]);
+    });
+
+    it("answers the handler's own code when it fails, -32603 otherwise", async () => {
+      let call = 0;
+      const { client, server } = await setup({
+        conduit: {
+          notify: async () => {
+            call += 1;
+            if (call === 1) throw new ConduitError(409, "agent already finished");
+            throw new Error("secret internals");
+          },
+        },
+      });
+      await server.attached.send(chunk("resp_x", 0, "x"));
+      await client.next();
+      const notify = { type: "client_request", method: "agent_completion_notify", params: { response_id: "resp_x", content: "c" } };
+      client.sendJson({ ...notify, id: 1 });
+      expect(await client.next()).toEqual({
+        type: "client_response",
+        id: 1,
+        ok: false,
+        error: { code: 409, message: "agent already finished" },
+      });
+      client.sendJson({ ...notify, id: 2 });
+      const second = await client.next();
+      expect(second).toMatchObject({ id: 2, ok: false, error: { code: JsonRpcErrorCode.InternalError } });
+      expect(JSON.stringify(second)).not.toContain("secret internals");
+    });
+
+    it("does not let a slow handler delay a later server_response", async () => {
+      const gate = deferred();
+      let started = 0;
+      const { client, server } = await setup({
+        conduit: {
+          notify: async () => {
+            started += 1;
+            await gate.promise;
+          },
+        },
+      });
+      await server.attached.send(chunk("resp_slow", 0, "x"));
+      await client.next();
+      const answer = server.attached.channel.request({ mcp: OBJECTIVEAI_MCP, method: "tools/list", headers: {} });
+      const request = await client.next();
+      client.sendJson({
+        type: "client_request",
+        id: "slow",
+        method: "agent_completion_notify",
+        params: { response_id: "resp_slow", content: "wait" },
+      });
+      client.sendJson({ type: "server_response", id: request.id, result: { fast: true } });
+      expect(await answer).toMatchObject({ result: { fast: true } });
+      expect(started).toBe(1);
+      expect(client.frames.length).toBe(0);
+      gate.resolve();
+      expect(await client.next()).toEqual({ type: "client_response", id: "slow", ok: true });
+    });
+  });
+
+  it("mcp_list_changed publishes to every id this socket registered, on that mcp only", async () => {
+    const { harness, client, server } = await setup();
+    const other = await connectWithBody(harness);
+    clients.push(other.client);
+    const ids = ["resp_1", "resp_2", "resp_3"];
+    for (const id of ids) server.attached.handle.register(id);
+    other.server.attached.handle.register("resp_other");
+
+    const pending: string[] = [];
+    const subscribe = (id: string, mcp: McpKind) =>
+      harness.listeners.subscribe(id, mcp, { onPending: () => pending.push(`${id}:${mcp}`) });
+    const subscriptions = ids.map((id) => subscribe(id, FS_MCP));
+    const wrongMcp = subscribe("resp_1", OBJECTIVEAI_MCP);
+    const otherSocket = subscribe("resp_other", FS_MCP);
+
+    client.sendJson({ type: "client_request", id: 11, method: "mcp_list_changed", params: { mcp: FS_MCP, list: "tools" } });
+    expect(await client.next()).toEqual({ type: "client_response", id: 11, ok: true });
+    expect(pending.sort()).toEqual(ids.map((id) => `${id}:${FS_MCP}`));
+    for (const subscription of subscriptions) expect(subscription?.take()).toEqual(["tools"]);
+    expect(wrongMcp?.take()).toEqual([]);
+    expect(otherSocket?.take()).toEqual([]);
+  });
+
+  it("answers mcp_list_changed ok even when nothing is registered", async () => {
+    const { client } = await setup();
+    client.sendJson({ type: "client_request", id: 1, method: "mcp_list_changed", params: { mcp: "objectiveai", list: "prompts" } });
+    expect(await client.next()).toEqual({ type: "client_response", id: 1, ok: true });
+  });
+
+  it("rejects a request the client never answers with a timeout, not a close", async () => {
+    const { client, server } = await setup({ conduit: { timeoutMs: 30 } });
+    const answer = server.attached.channel.request({ mcp: OBJECTIVEAI_MCP, method: "tools/list", headers: {} });
+    await client.next();
+    await expect(answer).rejects.toMatchObject({ code: ConduitErrorCode.Timeout });
+    expect(server.ws.readyState).toBe(server.ws.OPEN);
+  });
+});

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { SUBPROTOCOL } from "@conduit/protocol";
+import { PATH, TestClient, refusedUpgrade, startHarness, type Harness } from "./helpers.js";
+
+let harness: Harness | undefined;
+const clients: TestClient[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.terminate();
+  await harness?.close();
+  harness = undefined;
+});
+
+async function open(url: string, protocols?: string[]): Promise<TestClient> {
+  const client = new TestClient(url, {}, protocols);
+  clients.push(client);
+  await client.opened;
+  return client;
+}
+
+describe("createUpgradeHandler", () => {
+  it("accepts an upgrade that offers conduit.v1 and negotiates it", async () => {
+    harness = await startHarness();
+    const client = await open(harness.url, ["other.v9", SUBPROTOCOL]);
+    const { attached } = await harness.accepted.next();
+    expect(client.ws.protocol).toBe(SUBPROTOCOL);
+    expect(harness.conduit.size).toBe(1);
+    expect(attached.signal.aborted).toBe(false);
+  });
+
+  it("accepts an upgrade that offers no subprotocol at all", async () => {
+    harness = await startHarness();
+    const client = await open(harness.url, []);
+    await harness.accepted.next();
+    expect(client.ws.protocol).toBe("");
+  });
+
+  it("refuses with 400 when protocols are offered without conduit.v1", async () => {
+    harness = await startHarness();
+    const refused = await refusedUpgrade(harness.url, ["graphql-ws", "conduit.v2"]);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: { code: 400 } });
+    expect(harness.conduit.size).toBe(0);
+  });
+
+  it("answers 404 on another path", async () => {
+    harness = await startHarness();
+    const refused = await refusedUpgrade(harness.url.replace(PATH, "/elsewhere"), [SUBPROTOCOL]);
+    expect(refused.status).toBe(404);
+    expect(refused.body).toMatchObject({ error: { code: 404, message: "not found" } });
+  });
+
+  it("matches the path with a predicate and ignores the query string", async () => {
+    harness = await startHarness({ upgrade: { path: (pathname) => pathname.startsWith("/ws/") } });
+    const base = harness.url.replace(PATH, "");
+    await open(`${base}/ws/one?x=1`);
+    await harness.accepted.next();
+    const refused = await refusedUpgrade(`${base}/other`, [SUBPROTOCOL]);
+    expect(refused.status).toBe(404);
+  });
+
+  it("refuses with the authenticate verdict as JSON before any upgrade", async () => {
+    let calls = 0;
+    harness = await startHarness({
+      upgrade: {
+        authenticate: async (req) => {
+          calls += 1;
+          if (req.headers.authorization === "Bearer good") return true;
+          return { status: 401, body: { error: { code: 401, message: "invalid API key" } } };
+        },
+      },
+    });
+    const refused = await refusedUpgrade(harness.url, [SUBPROTOCOL], { authorization: "Bearer bad" });
+    expect(refused).toEqual({ status: 401, body: { error: { code: 401, message: "invalid API key" } } });
+    expect(harness.accepted.length).toBe(0);
+    expect(harness.conduit.size).toBe(0);
+
+    const client = new TestClient(harness.url, { headers: { authorization: "Bearer good" } });
+    clients.push(client);
+    await client.opened;
+    const { req } = await harness.accepted.next();
+    expect(req.headers.authorization).toBe("Bearer good");
+    expect(calls).toBe(2);
+  });
+
+  it("refuses with 401 when authenticate returns false and 500 when it throws", async () => {
+    let mode: "false" | "throw" = "false";
+    harness = await startHarness({
+      upgrade: {
+        authenticate: () => {
+          if (mode === "throw") throw new Error("auth backend down");
+          return false;
+        },
+      },
+    });
+    expect((await refusedUpgrade(harness.url, [SUBPROTOCOL])).status).toBe(401);
+    mode = "throw";
+    const refused = await refusedUpgrade(harness.url, [SUBPROTOCOL]);
+    expect(refused.status).toBe(500);
+    expect(JSON.stringify(refused.body)).not.toContain("auth backend down");
+  });
+
+  it("refuses upgrades with 503 once closed", async () => {
+    harness = await startHarness();
+    harness.upgrade.close();
+    expect((await refusedUpgrade(harness.url, [SUBPROTOCOL])).status).toBe(503);
+  });
+});
