@@ -1,0 +1,265 @@
+import { randomUUID } from "node:crypto";
+import {
+  ConduitErrorCode,
+  JsonRpcErrorCode,
+  SUBPROTOCOL,
+  decodeServerFrame,
+  encodeFrame,
+  type Chunk,
+  type ClientFrame,
+  type ClientResponseFrame,
+  type ListKind,
+  type McpKind,
+  type WireError,
+} from "@conduit/protocol";
+import WebSocket, { type RawData } from "ws";
+import { ChunkQueue } from "./chunk-queue.js";
+import { ConduitClientError } from "./errors.js";
+import { encodeBody, toWebSocketUrl, validateMcps } from "./options.js";
+import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
+import type { AttachOptions, AttachOutcome, AttachSession, Logger } from "./types.js";
+import { UpstreamPool } from "./upstream/pool.js";
+
+const MAX_PAYLOAD = 64 * 1024 * 1024;
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/** How long a client-initiated close waits for the server's close frame before dropping the socket. */
+const CLOSE_GRACE_MS = 5_000;
+
+interface PendingNotify {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Dials the API, sends the body, streams chunks and serves the API's
+ * server_requests from the configured upstream MCP servers.
+ * Throws TypeError synchronously for a bad url, mcp kind, upstream or body.
+ */
+export function attach(options: AttachOptions): AttachSession {
+  return new AttachClient(options);
+}
+
+class AttachClient implements AttachSession {
+  readonly closed: Promise<AttachOutcome>;
+  readonly #ws: WebSocket;
+  readonly #log: Logger;
+  readonly #chunks = new ChunkQueue<Chunk>();
+  readonly #pool = new UpstreamPool();
+  readonly #notifies = new Map<string, PendingNotify>();
+  readonly #context: ServerRequestContext;
+  readonly #opened: Promise<boolean>;
+  #errorFrame: WireError | undefined;
+  #failure: string | undefined;
+  #closedByClient = false;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: AttachOptions) {
+    const url = toWebSocketUrl(options.url);
+    const mcps = validateMcps(options.mcps);
+    const body = encodeBody(options.body);
+    const log = safeLogger(options.logger);
+    this.#log = log;
+    this.#context = {
+      mcps,
+      pool: this.#pool,
+      timeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+      log,
+      publishListChanged: (mcp, list) => this.#publishListChanged(mcp, list),
+    };
+
+    const ws = new WebSocket(url, SUBPROTOCOL, { headers: options.headers ?? {}, maxPayload: MAX_PAYLOAD });
+    this.#ws = ws;
+    let settleOpened: (open: boolean) => void = () => undefined;
+    this.#opened = new Promise((resolve) => (settleOpened = resolve));
+
+    ws.on("unexpected-response", (_request, response) => {
+      this.#failure = `HTTP ${response.statusCode ?? "?"} ${response.statusMessage ?? ""}`.trim();
+      response.resume();
+      ws.terminate();
+    });
+    ws.on("error", (error) => {
+      this.#failure ??= error.message;
+      log("debug", `socket error: ${error.message}`);
+    });
+    ws.on("open", () => {
+      log("info", `connected to ${url.origin}${url.pathname}`);
+      ws.send(body);
+      settleOpened(true);
+    });
+    ws.on("message", (data, isBinary) => this.#receive(data, isBinary));
+
+    const signal = options.signal;
+    const onAbort = () => void this.close(1001).catch(() => undefined);
+    this.closed = new Promise((resolve) => {
+      ws.once("close", (code, reason) => {
+        settleOpened(false);
+        signal?.removeEventListener("abort", onAbort);
+        void this.#finish(code, reason.toString("utf8")).then(resolve);
+      });
+    });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Chunk, undefined> {
+    return this.#chunks[Symbol.asyncIterator]();
+  }
+
+  async notify(responseId: string, content: string): Promise<void> {
+    if (typeof responseId !== "string" || responseId.length === 0)
+      throw new TypeError("responseId must be a non-empty string");
+    if (typeof content !== "string") throw new TypeError("content must be a string");
+    if (!(await this.#opened) || this.#ws.readyState !== WebSocket.OPEN) {
+      throw new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open");
+    }
+    const id = `notify-${randomUUID()}`;
+    return new Promise<void>((resolve, reject) => {
+      this.#notifies.set(id, { resolve, reject });
+      const sent = this.#send({
+        type: "client_request",
+        id,
+        method: "agent_completion_notify",
+        params: { response_id: responseId, content },
+      });
+      if (!sent) {
+        this.#notifies.delete(id);
+        reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open"));
+      }
+    });
+  }
+
+  async close(code = 1000): Promise<void> {
+    const state = this.#ws.readyState;
+    if (state === WebSocket.CONNECTING || state === WebSocket.OPEN) {
+      this.#ws.close(code);
+      this.#closedByClient = true;
+      this.#graceTimer ??= setTimeout(() => this.#ws.terminate(), CLOSE_GRACE_MS);
+    }
+    // Upstreams start shutting down right away, in parallel with the closing handshake.
+    void this.#pool.shutdown();
+    await this.closed;
+  }
+
+  #receive(data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.#log("warn", "dropped a binary frame");
+      return;
+    }
+    const text = rawDataToString(data);
+    const decoded = decodeServerFrame(text);
+    if (!decoded.ok) {
+      this.#log("warn", `dropped a frame: ${decoded.error.message}`);
+      return;
+    }
+    const frame = decoded.value;
+    switch (frame.type) {
+      case "chunk":
+        // The frame as the server wrote it (key order kept), now known to be valid.
+        this.#chunks.push((JSON.parse(text) as { data: Chunk }).data);
+        break;
+      case "server_request":
+        this.#log("debug", `server_request ${frame.method} for ${frame.mcp}`);
+        void handleServerRequest(frame, this.#context).then((response) => {
+          if (!this.#send(response)) this.#log("debug", `dropped the answer to ${frame.method}: socket not open`);
+        });
+        break;
+      case "client_response":
+        this.#settleNotify(frame);
+        break;
+      case "error":
+        this.#errorFrame ??= frame.error;
+        this.#log("warn", `error frame: ${frame.error.code} ${frame.error.message}`);
+        break;
+    }
+  }
+
+  #settleNotify(frame: ClientResponseFrame): void {
+    const pending = typeof frame.id === "string" ? this.#notifies.get(frame.id) : undefined;
+    if (!pending) {
+      this.#log("debug", `client_response ${JSON.stringify(frame.id)} (not a pending notify)`);
+      return;
+    }
+    this.#notifies.delete(frame.id as string);
+    if (frame.ok) pending.resolve();
+    else pending.reject(new ConduitClientError(frame.error.code, frame.error.message, frame.error.data));
+  }
+
+  #publishListChanged(mcp: McpKind, list: ListKind): void {
+    this.#send({
+      type: "client_request",
+      id: `list-changed-${randomUUID()}`,
+      method: "mcp_list_changed",
+      params: { mcp, list },
+    });
+  }
+
+  #send(frame: ClientFrame): boolean {
+    const encoded = encodeFrame(frame);
+    if (!encoded.ok) {
+      this.#log("error", encoded.error);
+      if (frame.type === "server_response") {
+        return this.#send({
+          type: "server_response",
+          id: frame.id,
+          error: { code: JsonRpcErrorCode.InternalError, message: encoded.error },
+        });
+      }
+      return false;
+    }
+    if (this.#ws.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(encoded.text, (error) => {
+      if (error) this.#log("debug", `send failed: ${error.message}`);
+    });
+    return true;
+  }
+
+  async #finish(code: number, reason: string): Promise<AttachOutcome> {
+    clearTimeout(this.#graceTimer);
+    this.#chunks.end();
+    const outcome = this.#outcome(code, reason);
+    for (const pending of this.#notifies.values()) {
+      pending.reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket closed before the answer"));
+    }
+    this.#notifies.clear();
+    await this.#pool.shutdown();
+    this.#log(outcome.kind === "finished" ? "info" : "warn", `stream ended: ${describeOutcome(outcome)}`);
+    return outcome;
+  }
+
+  #outcome(code: number, reason: string): AttachOutcome {
+    if (this.#errorFrame) {
+      return { kind: "error_frame", code, error: { code: this.#errorFrame.code, message: this.#errorFrame.message } };
+    }
+    if (code === 1000 && !this.#closedByClient) return { kind: "finished", code: 1000 };
+    const why = this.#closedByClient ? "closed by client" : (this.#failure ?? (reason || "connection closed"));
+    return { kind: "abnormal", code, reason: why };
+  }
+}
+
+export function describeOutcome(outcome: AttachOutcome): string {
+  switch (outcome.kind) {
+    case "finished":
+      return "finished (1000)";
+    case "error_frame":
+      return `error frame ${outcome.error.code}: ${outcome.error.message} (close ${outcome.code})`;
+    case "abnormal":
+      return `closed abnormally (${outcome.code}): ${outcome.reason}`;
+  }
+}
+
+/** A throwing user logger must never break frame handling or shutdown. */
+function safeLogger(logger: Logger | undefined): Logger {
+  return (level, message) => {
+    try {
+      logger?.(level, message);
+    } catch {
+      // ignored on purpose
+    }
+  };
+}
+
+function rawDataToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  return data.toString("utf8");
+}

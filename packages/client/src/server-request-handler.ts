@@ -1,0 +1,182 @@
+import {
+  ConduitErrorCode,
+  Header,
+  JsonRpcErrorCode,
+  LIST_KINDS,
+  McpArgumentsSchema,
+  SESSION_TERMINATE,
+  listChangedMethod,
+  type InitializeServerRequestParams,
+  type InitializeServerResponseResult,
+  type ListKind,
+  type McpKind,
+  type ServerRequestFrame,
+  type ServerResponseFrame,
+} from "@conduit/protocol";
+import { ConduitClientError, errorMessage } from "./errors.js";
+import type { Logger, UpstreamSpec } from "./types.js";
+import { UpstreamConnection } from "./upstream/connection.js";
+import type { UpstreamPool } from "./upstream/pool.js";
+
+export interface ServerRequestContext {
+  mcps: ReadonlyMap<string, UpstreamSpec>;
+  pool: UpstreamPool;
+  timeoutMs: number;
+  log: Logger;
+  /** Sends an `mcp_list_changed` client_request on the socket. */
+  publishListChanged: (mcp: McpKind, list: ListKind) => void;
+}
+
+const LIST_CHANGED_METHODS: ReadonlyMap<string, ListKind> = new Map(
+  LIST_KINDS.map((list) => [listChangedMethod(list), list]),
+);
+const UNKNOWN_SESSION = "unknown or terminated Mcp-Session-Id";
+
+/**
+ * Notifications from the agent that are answered but not forwarded:
+ * - `notifications/initialized`: the client already sent its own right after initialize, and a
+ *   second one makes an SDK server run its post-initialize hooks twice;
+ * - `notifications/cancelled`: its requestId is in the agent's id space, which the client never
+ *   sees (it numbers upstream requests itself), so forwarding it could cancel an unrelated call.
+ */
+const DROPPED_NOTIFICATIONS: ReadonlySet<string> = new Set(["notifications/initialized", "notifications/cancelled"]);
+
+/** Answers one server_request. Never throws: every request gets exactly one server_response. */
+export async function handleServerRequest(
+  frame: ServerRequestFrame,
+  context: ServerRequestContext,
+): Promise<ServerResponseFrame> {
+  try {
+    const result = await dispatch(frame, context);
+    return { type: "server_response", id: frame.id, result };
+  } catch (error) {
+    if (error instanceof ConduitClientError) {
+      context.log("debug", `${frame.method} for ${frame.mcp} failed: ${error.code} ${error.message}`);
+      return { type: "server_response", id: frame.id, error: error.toWire() };
+    }
+    context.log("error", `internal error answering ${frame.method} for ${frame.mcp}: ${errorMessage(error)}`);
+    return {
+      type: "server_response",
+      id: frame.id,
+      error: { code: JsonRpcErrorCode.InternalError, message: `attach client internal error: ${errorMessage(error)}` },
+    };
+  }
+}
+
+function dispatch(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {
+  if (frame.method === "initialize") return initialize(frame, context);
+  if (frame.method === SESSION_TERMINATE) return terminate(frame, context);
+  if (frame.method.startsWith("notifications/")) return forwardNotification(frame, context);
+  return forwardRequest(frame, context);
+}
+
+async function initialize(
+  frame: ServerRequestFrame,
+  context: ServerRequestContext,
+): Promise<InitializeServerResponseResult> {
+  const params = parseInitializeParams(frame.params);
+  const spec = context.mcps.get(frame.mcp);
+  if (!spec) {
+    throw new ConduitClientError(ConduitErrorCode.UpstreamFailed, `no upstream configured for mcp ${frame.mcp}`);
+  }
+
+  const connection = UpstreamConnection.create({
+    mcp: frame.mcp,
+    spec,
+    args: params.arguments,
+    log: context.log,
+    onNotification: (conn, method) => onUpstreamNotification(conn, method, context),
+    onClose: (conn) => context.pool.forget(conn),
+  });
+  if (!context.pool.track(connection)) throw shuttingDown();
+  try {
+    await connection.start(context.log);
+  } catch (error) {
+    context.pool.forget(connection);
+    throw error;
+  }
+  try {
+    const result = await connection.peer.request("initialize", params.initialize, context.timeoutMs);
+    connection.afterInitialize(result);
+    await connection.peer.notify("notifications/initialized");
+    const sessionId = context.pool.bind(connection);
+    if (sessionId === undefined) throw shuttingDown();
+    context.log("info", `${connection.description} initialized, session ${sessionId.slice(0, 8)}…`);
+    return { result, mcp_session_id: sessionId };
+  } catch (error) {
+    void connection.close();
+    throw error;
+  }
+}
+
+async function terminate(frame: ServerRequestFrame, context: ServerRequestContext): Promise<Record<string, never>> {
+  const sessionId = sessionIdOf(frame);
+  const connection = sessionId === undefined ? undefined : context.pool.unbind(sessionId);
+  if (connection) {
+    context.log("info", `terminating ${connection.description}`);
+    await connection.terminate(context.log);
+  }
+  return {};
+}
+
+async function forwardNotification(
+  frame: ServerRequestFrame,
+  context: ServerRequestContext,
+): Promise<Record<string, never>> {
+  const connection = sessionConnection(frame, context);
+  if (DROPPED_NOTIFICATIONS.has(frame.method)) {
+    context.log("debug", `not forwarding ${frame.method} to ${connection.description}`);
+  } else {
+    await connection.peer.notify(frame.method, frame.params);
+  }
+  return {};
+}
+
+function forwardRequest(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {
+  return sessionConnection(frame, context).peer.request(frame.method, frame.params, context.timeoutMs);
+}
+
+function sessionConnection(frame: ServerRequestFrame, context: ServerRequestContext): UpstreamConnection {
+  const sessionId = sessionIdOf(frame);
+  const connection = sessionId === undefined ? undefined : context.pool.get(sessionId);
+  if (!connection || connection.mcp !== frame.mcp) {
+    throw new ConduitClientError(JsonRpcErrorCode.InvalidRequest, UNKNOWN_SESSION);
+  }
+  return connection;
+}
+
+function onUpstreamNotification(connection: UpstreamConnection, method: string, context: ServerRequestContext): void {
+  const list = LIST_CHANGED_METHODS.get(method);
+  if (list) {
+    context.log("debug", `${connection.description}: ${method}`);
+    context.publishListChanged(connection.mcp, list);
+  } else {
+    context.log("debug", `${connection.description}: dropped notification ${method}`);
+  }
+}
+
+/** The session id from the frame's headers, looked up case-insensitively. */
+function sessionIdOf(frame: ServerRequestFrame): string | undefined {
+  const exact = frame.headers[Header.McpSessionId];
+  if (exact !== undefined) return exact;
+  for (const [name, value] of Object.entries(frame.headers)) {
+    if (name.toLowerCase() === Header.McpSessionId) return value;
+  }
+  return undefined;
+}
+
+function parseInitializeParams(params: unknown): InitializeServerRequestParams {
+  if (typeof params === "object" && params !== null && "initialize" in params) {
+    const candidate = params as { arguments?: unknown; initialize: unknown };
+    const args = McpArgumentsSchema.safeParse(candidate.arguments ?? {});
+    if (args.success) return { arguments: args.data, initialize: candidate.initialize };
+  }
+  throw new ConduitClientError(
+    JsonRpcErrorCode.InvalidParams,
+    "initialize params must be {arguments: {name: string|null}, initialize: <InitializeRequest params>}",
+  );
+}
+
+function shuttingDown(): ConduitClientError {
+  return new ConduitClientError(ConduitErrorCode.UpstreamFailed, "the attach client is shutting down");
+}

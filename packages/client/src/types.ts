@@ -1,0 +1,39 @@
+import type { Chunk } from "@conduit/protocol";
+
+/** Where an MCP server lives on the user's machine. */
+export type UpstreamSpec =
+  | { kind: "stdio"; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
+  | { kind: "http"; url: string; headers?: Record<string, string> };
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type Logger = (level: LogLevel, message: string) => void;
+
+export interface AttachOptions {
+  /** `ws://` or `wss://`; `http://` and `https://` are accepted and mapped to `ws(s)://`. */
+  url: string | URL;
+  /** The request body, sent as the first text frame. */
+  body: unknown;
+  /** Upstream per McpKind string (`objectiveai` or `owner/name/version/mcp`). */
+  mcps?: Record<string, UpstreamSpec>;
+  /** Extra headers on the upgrade request, e.g. `Authorization`. */
+  headers?: Record<string, string>;
+  /** Aborting closes the socket (1001) and every upstream. */
+  signal?: AbortSignal;
+  /** Per upstream call; default 60 000. */
+  upstreamTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export type AttachOutcome =
+  | { kind: "finished"; code: 1000 }
+  | { kind: "error_frame"; code: number; error: { code: number; message: string } }
+  | { kind: "abnormal"; code: number; reason: string };
+
+export interface AttachSession extends AsyncIterable<Chunk> {
+  /** Sends `agent_completion_notify`; rejects with a `ConduitClientError` (has `code`) on an error answer. */
+  notify(responseId: string, content: string): Promise<void>;
+  /** Closes the socket and every upstream; resolves once both are done. */
+  close(code?: number): Promise<void>;
+  /** Resolves when the socket has closed and every upstream is shut down. Never rejects. */
+  readonly closed: Promise<AttachOutcome>;
+}

@@ -1,0 +1,116 @@
+import type { McpArguments, McpKind } from "@conduit/protocol";
+import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { errorMessage, upstreamFailed } from "../errors.js";
+import type { Logger, UpstreamSpec } from "../types.js";
+import { createHttpTransport } from "./http.js";
+import { JsonRpcPeer } from "./jsonrpc-peer.js";
+import { createStdioTransport } from "./stdio.js";
+
+export interface OpenUpstreamOptions {
+  mcp: McpKind;
+  spec: UpstreamSpec;
+  args: McpArguments;
+  log: Logger;
+  onNotification: (connection: UpstreamConnection, method: string, params: unknown) => void;
+  /** Called once when the connection has closed (exit, transport failure or close()). */
+  onClose: (connection: UpstreamConnection) => void;
+}
+
+type AnyTransport =
+  { kind: "stdio"; transport: StdioClientTransport } | { kind: "http"; transport: StreamableHTTPClientTransport };
+
+/** One live connection to one upstream MCP server (one per Mcp-Session-Id). */
+export class UpstreamConnection {
+  readonly mcp: McpKind;
+  readonly peer: JsonRpcPeer;
+  readonly #transport: AnyTransport;
+  readonly #label: string;
+  #closing: Promise<void> | undefined;
+  #pid: number | null = null;
+
+  private constructor(options: OpenUpstreamOptions) {
+    this.mcp = options.mcp;
+    const { spec } = options;
+    this.#label = spec.kind === "stdio" ? spec.command : urlForLogs(spec.url);
+    this.#transport =
+      spec.kind === "stdio"
+        ? { kind: "stdio", transport: createStdioTransport(spec, options.args, `upstream ${options.mcp}`, options.log) }
+        : { kind: "http", transport: createHttpTransport(spec, options.args) };
+    this.peer = new JsonRpcPeer(this.#transport.transport, {
+      name: `upstream ${options.mcp}`,
+      log: options.log,
+      onNotification: (method, params) => options.onNotification(this, method, params),
+      onClose: () => {
+        options.log("info", `${this.description} closed`);
+        options.onClose(this);
+      },
+    });
+  }
+
+  /** Builds the transport without starting it, so that a pool can track it before anything runs. */
+  static create(options: OpenUpstreamOptions): UpstreamConnection {
+    return new UpstreamConnection(options);
+  }
+
+  /** Spawns or connects; rejects with a -32004 error when the upstream cannot be started. */
+  async start(log: Logger): Promise<void> {
+    try {
+      await this.peer.start();
+      if (this.#transport.kind === "stdio") this.#pid = this.#transport.transport.pid;
+    } catch (error) {
+      throw upstreamFailed(`cannot start upstream for ${this.mcp} (${this.#label}): ${errorMessage(error)}`);
+    }
+    log("info", `${this.description} started`);
+  }
+
+  /** The child's pid for a started stdio upstream (kept after it exits, for logs), else null. */
+  get pid(): number | null {
+    return this.#pid;
+  }
+
+  get description(): string {
+    const pid = this.pid;
+    return `upstream ${this.mcp} (${this.#label}${pid === null ? "" : `, pid ${pid}`})`;
+  }
+
+  get isClosed(): boolean {
+    return this.peer.isClosed;
+  }
+
+  /** What the SDK Client does after a successful initialize: later HTTP requests carry the version header. */
+  afterInitialize(result: unknown): void {
+    if (this.#transport.kind !== "http") return;
+    const version =
+      typeof result === "object" && result !== null
+        ? (result as { protocolVersion?: unknown }).protocolVersion
+        : undefined;
+    if (typeof version === "string") this.#transport.transport.setProtocolVersion(version);
+  }
+
+  /** session/terminate: an HTTP upstream gets its DELETE (best effort), then the connection closes. */
+  async terminate(log: Logger): Promise<void> {
+    if (this.#transport.kind === "http" && !this.isClosed) {
+      await this.#transport.transport.terminateSession().catch((error: unknown) => {
+        log("debug", `${this.description}: DELETE failed: ${errorMessage(error)}`);
+      });
+    }
+    await this.close();
+  }
+
+  /** Idempotent. For stdio, resolves once the child has exited (stdin closed, then SIGTERM, then SIGKILL). */
+  close(): Promise<void> {
+    this.#closing ??= this.peer.close().catch(() => undefined);
+    return this.#closing;
+  }
+}
+
+/** Origin and path only: a query string may carry a token. */
+function urlForLogs(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}

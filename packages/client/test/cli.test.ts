@@ -1,0 +1,242 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { CLI, ensureBuilt, killRunning, runCli } from "./helpers/cli.js";
+import { FakeApi, chunk, type ApiConnection } from "./helpers/fake-api.js";
+import { EVERYTHING_BIN, FIXTURE_SERVER, isAlive } from "./helpers/processes.js";
+
+const BODY = { agent: { upstream: "mock", turns: [] }, messages: [{ role: "user", content: "hi" }] };
+const EVERYTHING = `objectiveai=${process.execPath} ${EVERYTHING_BIN} stdio`;
+const FIXTURE = `acme/tools/1.0.0/fixture=${process.execPath} --experimental-strip-types --no-warnings ${FIXTURE_SERVER}`;
+
+let dir: string;
+let bodyFile: string;
+let api: FakeApi | undefined;
+
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(join(tmpdir(), "conduit-cli-"));
+  bodyFile = join(dir, "body.json");
+  writeFileSync(bodyFile, JSON.stringify(BODY));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+afterEach(async () => {
+  await killRunning();
+  await api?.stop();
+  api = undefined;
+});
+
+async function startApi(options: { apiKey?: string } = {}): Promise<FakeApi> {
+  api = await FakeApi.start(options);
+  return api;
+}
+
+function textOf(answer: { result?: unknown }): string {
+  return (answer.result as { content: { text: string }[] }).content[0]?.text ?? "";
+}
+
+test("--help lists every option, the examples and the exit codes", async () => {
+  const run = runCli(["attach", "--help"]);
+  expect((await run.exited).code).toBe(0);
+  for (const option of [
+    "--body",
+    "--mcp",
+    "--header",
+    "--api-key",
+    "--json",
+    "--quiet",
+    "--verbose",
+    "--upstream-timeout",
+    "--help",
+  ]) {
+    expect(run.stdout()).toContain(option);
+  }
+  expect(run.stdout()).toContain("CONDUIT_API_KEY");
+  expect(run.stdout()).toContain("Examples:");
+  expect(run.stdout()).toMatch(/130\s+interrupted/);
+  const top = runCli(["--help"]);
+  expect((await top.exited).code).toBe(0);
+  expect(top.stdout()).toContain("attach");
+});
+
+test("usage errors exit 1", async () => {
+  const badMcp = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--mcp", "not a kind=node x.js"]);
+  expect((await badMcp.exited).code).toBe(1);
+  expect(badMcp.stderr()).toContain("invalid mcp kind");
+  const noBody = runCli(["attach", "ws://127.0.0.1:1/"]);
+  expect((await noBody.exited).code).toBe(1);
+  const missingFile = runCli(["attach", "ws://127.0.0.1:1/", "--body", join(dir, "missing.json")]);
+  expect((await missingFile.exited).code).toBe(1);
+  expect(missingFile.stderr()).toContain("cannot read the body");
+});
+
+describe("against a WebSocket API", () => {
+  test("--json prints every chunk as one NDJSON line, exactly; exit 0 on close 1000", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", "-", "--json", "--quiet"]);
+    run.child.stdin.end(JSON.stringify(BODY));
+    const conn = await server.nextConnection();
+    expect(await conn.body).toEqual(BODY);
+    const sent = [
+      chunk(0, "resp_a", { delta: { content: "Hello" } }),
+      chunk(0, "resp_a", { tool_call: { id: "c1", mcp: "objectiveai", name: "echo", arguments: { message: "x" } } }),
+      chunk(0, "resp_a", { finish_reason: "stop", usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }),
+    ];
+    for (const data of sent) conn.sendChunk(data);
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
+    expect(run.stdout()).toBe(sent.map((data) => `${JSON.stringify(data)}\n`).join(""));
+    expect(run.stderr()).toBe("");
+  });
+
+  test("readable output: tool call and result lines from a real upstream, deltas as one block", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url.replace("ws://", "http://"), "--body", bodyFile, "--mcp", EVERYTHING]);
+    const conn = await server.nextConnection();
+    const { sessionId } = await conn.initialize("objectiveai");
+    const args = { message: "from the agent" };
+    const echo = await conn.call("objectiveai", sessionId, "tools/call", { name: "echo", arguments: args });
+    const image = await conn.call("objectiveai", sessionId, "tools/call", { name: "get-tiny-image", arguments: {} });
+    conn.sendChunk(chunk(0, "resp_a", { tool_call: { id: "c1", mcp: "objectiveai", name: "echo", arguments: args } }));
+    conn.sendChunk(
+      chunk(0, "resp_a", {
+        tool_result: { tool_call_id: "c1", content: (echo.result as { content: unknown[] }).content, is_error: false },
+      }),
+    );
+    conn.sendChunk(
+      chunk(0, "resp_a", {
+        tool_result: { tool_call_id: "c2", content: (image.result as { content: unknown[] }).content, is_error: true },
+      }),
+    );
+    conn.sendChunk(chunk(0, "resp_a", { delta: { content: "All " } }));
+    conn.sendChunk(chunk(0, "resp_a", { delta: { content: "done." } }));
+    conn.sendChunk(chunk(0, "resp_a", { finish_reason: "stop" }));
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
+    expect(run.stdout().split("\n")).toEqual([
+      '[0] → tool objectiveai::echo({"message":"from the agent"})',
+      "[0] ← result: Echo: from the agent",
+      expect.stringMatching(
+        /^\[0\] ← result \(error\): Here's the image you requested: \[image image\/png, \d+ bytes\] The image above is the MCP logo\.$/,
+      ),
+      "[0] All done.",
+      "[0] ■ finished: stop",
+      "",
+    ]);
+  });
+
+  test("an error frame exits 2", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile]);
+    const conn = await server.nextConnection();
+    conn.sendError(-32600, "invalid body", 1003);
+    expect((await run.exited).code).toBe(2);
+    expect(run.stderr()).toContain("invalid body");
+  });
+
+  test("an abnormal close exits 3", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile]);
+    const conn = await server.nextConnection();
+    conn.close(1011);
+    expect((await run.exited).code).toBe(3);
+    expect(run.stderr()).toContain("1011");
+  });
+
+  test("HTTP 401 exits 3; the key from CONDUIT_API_KEY or --api-key is sent as a bearer token", async () => {
+    const server = await startApi({ apiKey: "sekret" });
+    const refused = runCli(["attach", server.url, "--body", bodyFile, "--api-key", "wrong"]);
+    expect((await refused.exited).code).toBe(3);
+    expect(refused.stderr()).toContain("HTTP 401");
+
+    const fromEnv = runCli(["attach", server.url, "--body", bodyFile], { CONDUIT_API_KEY: "sekret" });
+    const conn = await server.nextConnection();
+    expect(conn.headers.authorization).toBe("Bearer sekret");
+    conn.close(1000);
+    expect((await fromEnv.exited).code).toBe(0);
+  });
+
+  test("a refused connection exits 3", async () => {
+    const server = await startApi();
+    const url = server.url;
+    await server.stop();
+    api = undefined;
+    const run = runCli(["attach", url, "--body", bodyFile]);
+    expect((await run.exited).code).toBe(3);
+    expect(run.stderr()).toContain("ECONNREFUSED");
+  });
+
+  test("notify lines on stdin become agent_completion_notify; bad lines are reported, not fatal", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile]);
+    const conn = await server.nextConnection();
+    conn.sendChunk(chunk(3, "resp_three", { notification: { content: "ready" } }));
+    await run.waitForStdout(/\[3\] ✉ notification: ready/);
+
+    run.child.stdin.write("this-is-not-valid\n#9 nobody\n");
+    run.child.stdin.write("#3 please summarise\n");
+    const first = await conn.nextClientRequest();
+    expect(first).toMatchObject({
+      method: "agent_completion_notify",
+      params: { response_id: "resp_three", content: "please summarise" },
+    });
+    conn.respond(first.id);
+    await run.waitForStderr(/notify delivered to #3/);
+
+    run.child.stdin.write(`${JSON.stringify({ response_id: "resp_other", content: "json form" })}\n`);
+    const second = await conn.nextClientRequest();
+    expect(second).toMatchObject({ params: { response_id: "resp_other", content: "json form" } });
+    conn.respond(second.id, { code: 404, message: "response_id not in this stream" });
+    await run.waitForStderr(/notify to resp_other failed \(404\)/);
+
+    expect(run.stderr()).toContain("ignored notify line");
+    expect(run.stderr()).toContain("no agent #9");
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
+  });
+});
+
+describe("shutdown", () => {
+  async function spawnUpstreams(conn: ApiConnection): Promise<number[]> {
+    const pids: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { sessionId } = await conn.initialize("acme/tools/1.0.0/fixture");
+      const answer = await conn.call("acme/tools/1.0.0/fixture", sessionId, "tools/call", {
+        name: "argv",
+        arguments: {},
+      });
+      pids.push((JSON.parse(textOf(answer)) as { pid: number }).pid);
+    }
+    return pids;
+  }
+
+  test.each(["SIGINT", "SIGTERM"] as const)(
+    "%s closes the socket, ends the upstream children and exits 130",
+    async (signal) => {
+      const server = await startApi();
+      const run = runCli(["attach", server.url, "--body", bodyFile, "--mcp", FIXTURE]);
+      const conn = await server.nextConnection();
+      const pids = await spawnUpstreams(conn);
+      expect(pids.every(isAlive)).toBe(true);
+
+      run.child.kill(signal);
+      expect((await run.exited).code).toBe(130);
+      expect(await conn.closed).toBe(1001);
+      expect(pids.filter(isAlive)).toEqual([]);
+    },
+  );
+
+  test("the upstream children are ended when the stream finishes, too", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile, "--mcp", FIXTURE]);
+    const conn = await server.nextConnection();
+    const pids = await spawnUpstreams(conn);
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(CLI).toMatch(/dist\/cli\.js$/);
+  });
+});

@@ -1,0 +1,184 @@
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import type { Chunk } from "@conduit/protocol";
+import { afterEach, describe, expect, test } from "vitest";
+import { ConduitClientError, attach, type AttachSession } from "../src/index.js";
+import { FakeApi, chunk } from "./helpers/fake-api.js";
+import { startHarness, stopAll } from "./helpers/session.js";
+
+afterEach(stopAll);
+
+async function collect(session: AttachSession): Promise<Chunk[]> {
+  const chunks: Chunk[] = [];
+  for await (const item of session) chunks.push(item);
+  return chunks;
+}
+
+describe("the stream", () => {
+  test("sends the body as the first frame with the headers, yields chunks in order, finishes with 1000", async () => {
+    const body = { agent: { upstream: "mock", turns: [{ content: "hi" }] }, n: 2 };
+    const { conn, session } = await startHarness({ body, headers: { authorization: "Bearer k", "x-extra": "1" } });
+    expect(await conn.body).toEqual(body);
+    expect(conn.headers.authorization).toBe("Bearer k");
+    expect(conn.headers["x-extra"]).toBe("1");
+    expect(conn.protocol).toBe("conduit.v1");
+
+    const sent = Array.from({ length: 50 }, (_, i) =>
+      chunk(i % 2, `resp_${i % 2}`, { delta: { content: `part ${i}` } }),
+    );
+    const collecting = collect(session);
+    for (const data of sent) conn.sendChunk(data);
+    conn.close(1000);
+    expect(await collecting).toEqual(sent);
+    expect(await session.closed).toEqual({ kind: "finished", code: 1000 });
+  });
+
+  test("chunks keep unknown fields and the server's key order", async () => {
+    const { conn, session } = await startHarness();
+    const raw = `{"type":"chunk","data":{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"cost":0.5},"finish_reason":"stop","created":5,"index":0,"object":"agent.completion.chunk","id":"r","extra":[1]}}`;
+    conn.sendRaw(raw);
+    conn.close(1000);
+    const [only] = await collect(session);
+    expect(JSON.stringify(only)).toBe(JSON.stringify((JSON.parse(raw) as { data: unknown }).data));
+  });
+
+  test("an error frame ends the iterator normally and `closed` reports error_frame", async () => {
+    const { conn, session } = await startHarness();
+    conn.sendChunk(chunk(0, "r0", { delta: { content: "a" } }));
+    conn.sendError(-32603, "engine exploded", 1011);
+    expect(await collect(session)).toHaveLength(1);
+    expect(await session.closed).toEqual({
+      kind: "error_frame",
+      code: 1011,
+      error: { code: -32603, message: "engine exploded" },
+    });
+  });
+
+  test("any other close code is abnormal, with the reason", async () => {
+    const { conn, session } = await startHarness();
+    conn.close(1001);
+    expect(await collect(session)).toEqual([]);
+    expect(await session.closed).toEqual({ kind: "abnormal", code: 1001, reason: "connection closed" });
+  });
+
+  test("frames that are not valid JSON or of an unknown type are dropped without killing the stream", async () => {
+    const { conn, session, logs } = await startHarness();
+    conn.sendRaw("not json");
+    conn.sendRaw(JSON.stringify({ type: "mystery" }));
+    conn.sendRaw(JSON.stringify({ type: "chunk", data: { id: "" } }));
+    conn.socket.send(Buffer.from([1, 2, 3]));
+    const good = chunk(0, "r", { notification: { content: "still alive" } });
+    conn.sendChunk(good);
+    conn.close(1000);
+    expect(await collect(session)).toEqual([good]);
+    expect(await session.closed).toEqual({ kind: "finished", code: 1000 });
+    expect(logs.filter((log) => log.level === "warn" && log.message.startsWith("dropped"))).toHaveLength(4);
+  });
+
+  test("a server_request for a method on no session is answered, never left hanging", async () => {
+    const { conn } = await startHarness();
+    const answers = await Promise.all([
+      conn.request("objectiveai", "tools/list", {}),
+      conn.request("objectiveai", "initialize", { arguments: {}, initialize: {} }),
+      conn.request("objectiveai", "session/terminate"),
+    ]);
+    expect(answers.map((answer) => answer.error?.code ?? "ok")).toEqual([-32600, -32004, "ok"]);
+  });
+});
+
+describe("connection failures", () => {
+  test("HTTP 401 on the upgrade is abnormal with the status in the reason", async () => {
+    const api = await FakeApi.start({ apiKey: "right" });
+    try {
+      const session = attach({ url: api.url, body: {}, headers: { authorization: "Bearer wrong" } });
+      expect(await collect(session)).toEqual([]);
+      const outcome = await session.closed;
+      expect(outcome).toMatchObject({ kind: "abnormal", code: 1006 });
+      expect(outcome.kind === "abnormal" && outcome.reason).toMatch(/^HTTP 401/);
+    } finally {
+      await api.stop();
+    }
+  });
+
+  test("http:// is mapped to ws:// and the right key is accepted", async () => {
+    const api = await FakeApi.start({ apiKey: "right" });
+    try {
+      const session = attach({
+        url: api.url.replace("ws://", "http://"),
+        body: {},
+        headers: { authorization: "Bearer right" },
+      });
+      const conn = await api.nextConnection();
+      conn.close(1000);
+      expect(await session.closed).toEqual({ kind: "finished", code: 1000 });
+    } finally {
+      await api.stop();
+    }
+  });
+
+  test("a refused connection is abnormal", async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const session = attach({ url: `ws://127.0.0.1:${port}/`, body: {} });
+    const outcome = await session.closed;
+    expect(outcome).toMatchObject({ kind: "abnormal", code: 1006 });
+    expect(outcome.kind === "abnormal" && outcome.reason).toMatch(/ECONNREFUSED/);
+    await expect(session.notify("r", "x")).rejects.toMatchObject({ code: -32002 });
+  });
+
+  test("bad options throw TypeError synchronously", () => {
+    expect(() => attach({ url: "ftp://example.com", body: {} })).toThrow(TypeError);
+    expect(() =>
+      attach({ url: "ws://127.0.0.1:1", body: {}, mcps: { "not a kind": { kind: "stdio", command: "x" } } }),
+    ).toThrow(TypeError);
+    expect(() =>
+      attach({ url: "ws://127.0.0.1:1", body: {}, mcps: { objectiveai: { kind: "http", url: "nope" } } }),
+    ).toThrow(TypeError);
+    expect(() => attach({ url: "ws://127.0.0.1:1", body: undefined })).toThrow(TypeError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(() => attach({ url: "ws://127.0.0.1:1", body: cyclic })).toThrow(TypeError);
+  });
+});
+
+describe("notify and close", () => {
+  test("notify sends agent_completion_notify and settles on the client_response", async () => {
+    const { conn, session } = await startHarness();
+    const delivered = session.notify("resp_a", "please stop");
+    const request = await conn.nextClientRequest();
+    expect(request).toMatchObject({
+      type: "client_request",
+      method: "agent_completion_notify",
+      params: { response_id: "resp_a", content: "please stop" },
+    });
+    conn.respond(request.id);
+    await expect(delivered).resolves.toBeUndefined();
+
+    const rejected = session.notify("resp_unknown", "hello");
+    const second = await conn.nextClientRequest();
+    conn.respond(second.id, { code: 404, message: "unknown response_id" });
+    const error = await rejected.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConduitClientError);
+    expect(error).toMatchObject({ code: 404, message: "unknown response_id" });
+    expect(conn.invalidFrames).toEqual([]);
+  });
+
+  test("a notify still pending when the socket closes is rejected with -32002", async () => {
+    const { conn, session } = await startHarness();
+    const pending = session.notify("resp_a", "x");
+    await conn.nextClientRequest();
+    conn.close(1000);
+    await expect(pending).rejects.toMatchObject({ code: -32002 });
+  });
+
+  test("aborting the signal closes the socket with 1001", async () => {
+    const controller = new AbortController();
+    const { conn, session } = await startHarness({ signal: controller.signal });
+    await conn.body;
+    controller.abort();
+    expect(await conn.closed).toBe(1001);
+    expect(await session.closed).toEqual({ kind: "abnormal", code: 1001, reason: "closed by client" });
+  });
+});
