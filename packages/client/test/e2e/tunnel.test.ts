@@ -1,0 +1,288 @@
+// The tunnel end to end: an official MCP SDK Client (the agent) on the API
+// host → mcp-route → reverse channel → WebSocket → the attach library → a real
+// upstream MCP server, and back.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { attach, type AttachSession, type UpstreamSpec } from "../../src/index.js";
+import { ensureBuilt, killRunning, runCli } from "../helpers/cli.js";
+import { EVERYTHING_BIN, everythingSpec, fixtureSpec } from "../helpers/processes.js";
+import { startTestApi, type TestApi } from "./test-api.js";
+import { startHttpUpstream, type HttpUpstream } from "./upstreams.js";
+
+let api: TestApi;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeEach(async () => {
+  api = await startTestApi();
+});
+
+afterEach(async () => {
+  await killRunning();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  await api.close();
+});
+
+/** Attaches and waits for the ids of the stream's `agents` agents (one chunk each). */
+async function attachWith(
+  mcps: Record<string, UpstreamSpec>,
+  agents = 1,
+  target: TestApi = api,
+): Promise<{ session: AttachSession; ids: string[] }> {
+  const session = attach({ url: target.wsUrl, body: { agents }, mcps });
+  cleanups.push(() => session.close());
+  const chunks = session[Symbol.asyncIterator]();
+  const ids: string[] = [];
+  while (ids.length < agents) {
+    const next = await chunks.next();
+    if (next.done) throw new Error("stream ended before every agent was announced");
+    ids.push(next.value.id);
+  }
+  return { session, ids };
+}
+
+async function agentClient(responseId: string, mcp = "objectiveai", target: TestApi = api): Promise<Client> {
+  const client = new Client({ name: "test-agent", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${target.mcp.url}/${mcp}`), {
+    requestInit: { headers: { "X-OBJECTIVEAI-RESPONSE-ID": responseId } },
+  });
+  await client.connect(transport);
+  cleanups.push(() => client.close());
+  return client;
+}
+
+function textOf(result: object): string {
+  const content = ("content" in result ? result.content : []) as Array<{ type: string; text?: string }>;
+  return content
+    .filter((part) => part.type === "text")
+    .map((part) => part.text)
+    .join("");
+}
+
+describe("through the tunnel to the real server-everything (stdio)", () => {
+  it("initializes with the upstream's own serverInfo and serves tools, resources, prompts and DELETE", async () => {
+    const { ids } = await attachWith({ objectiveai: everythingSpec });
+    const client = await agentClient(ids[0]!);
+
+    expect(client.getServerVersion()?.name).toMatch(/everything/i);
+    expect(client.getServerCapabilities()?.tools).toBeDefined();
+
+    const tools = await client.listTools();
+    const names = tools.tools.map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(["echo", "get-sum", "get-tiny-image"]));
+
+    const echo = await client.callTool({ name: "echo", arguments: { message: "through the tunnel" } });
+    expect(textOf(echo)).toContain("through the tunnel");
+
+    const sum = await client.callTool({ name: "get-sum", arguments: { a: 2, b: 40 } });
+    expect(textOf(sum)).toContain("42");
+
+    const image = await client.callTool({ name: "get-tiny-image", arguments: {} });
+    const imagePart = (image.content as Array<{ type: string; mimeType?: string; data?: string }>).find(
+      (part) => part.type === "image",
+    );
+    expect(imagePart?.mimeType).toBe("image/png");
+    expect(Buffer.from(imagePart?.data ?? "", "base64").subarray(1, 4).toString()).toBe("PNG");
+
+    const failing = await client.callTool({ name: "get-sum", arguments: { a: "not a number" } }).then(
+      (result) => ({ isError: result.isError === true, message: textOf(result) }),
+      (error: Error) => ({ isError: true, message: error.message }),
+    );
+    expect(failing.isError).toBe(true);
+
+    const resources = await client.listResources();
+    expect(resources.resources.length).toBeGreaterThan(0);
+    const first = resources.resources[0]!;
+    const read = await client.readResource({ uri: first.uri });
+    expect(read.contents[0]?.uri).toBe(first.uri);
+
+    const prompts = await client.listPrompts();
+    expect(prompts.prompts.length).toBeGreaterThan(0);
+    const simple = prompts.prompts.find((prompt) => (prompt.arguments ?? []).every((arg) => !arg.required))!;
+    const prompt = await client.getPrompt({ name: simple.name, arguments: {} });
+    expect(prompt.messages.length).toBeGreaterThan(0);
+
+    const transport = client.transport as StreamableHTTPClientTransport;
+    expect(transport.sessionId).toBeTruthy();
+    await transport.terminateSession();
+    expect(transport.sessionId).toBeUndefined();
+  });
+
+  it("passes an upstream's own JSON-RPC error through unchanged", async () => {
+    const readMissing = (client: Client) =>
+      client.readResource({ uri: "demo://nope/does-not-exist" }).then(
+        () => undefined,
+        (err: { code?: number; message: string }) => ({ code: err.code, message: err.message }),
+      );
+    const direct = new Client({ name: "direct", version: "1.0.0" });
+    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_BIN, "stdio"] }));
+    cleanups.push(() => direct.close());
+    const expected = await readMissing(direct);
+    expect(expected?.code).toEqual(expect.any(Number));
+
+    const { ids } = await attachWith({ objectiveai: everythingSpec });
+    expect(await readMissing(await agentClient(ids[0]!))).toEqual(expected);
+  });
+});
+
+describe("routing", () => {
+  it("serves an HTTP upstream", async () => {
+    const upstream = await startHttpUpstream("http-upstream");
+    cleanups.push(() => upstream.close());
+    const { ids } = await attachWith({ "acme/files/1.0.0/fs": { kind: "http", url: upstream.url } });
+    const client = await agentClient(ids[0]!, "acme/files/1.0.0/fs");
+    expect(client.getServerVersion()).toMatchObject({ name: "http-upstream", version: "9.9.9" });
+    expect(textOf(await client.callTool({ name: "shout", arguments: { text: "quiet" } }))).toBe("QUIET");
+  });
+
+  it("keeps two sockets with different upstreams apart", async () => {
+    const upstreams: HttpUpstream[] = [await startHttpUpstream("left"), await startHttpUpstream("right")];
+    for (const upstream of upstreams) cleanups.push(() => upstream.close());
+    const left = await attachWith({ objectiveai: { kind: "http", url: upstreams[0]!.url } });
+    const right = await attachWith({ objectiveai: { kind: "http", url: upstreams[1]!.url } });
+    const [leftClient, rightClient] = await Promise.all([agentClient(left.ids[0]!), agentClient(right.ids[0]!)]);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? leftClient : rightClient).callTool({ name: "whoami" })),
+    );
+    expect(answers.map(textOf)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? "left" : "right")));
+  });
+
+  it("serves 8 response ids on one socket", async () => {
+    const upstream = await startHttpUpstream("shared");
+    cleanups.push(() => upstream.close());
+    const { ids } = await attachWith({ objectiveai: { kind: "http", url: upstream.url } }, 8);
+    expect(new Set(ids).size).toBe(8);
+    expect(api.registry.size).toBe(8);
+    const clients = await Promise.all(ids.map((id) => agentClient(id)));
+    const results = await Promise.all(
+      clients.map((client, i) => client.callTool({ name: "shout", arguments: { text: `agent ${i}` } })),
+    );
+    expect(results.map(textOf)).toEqual(ids.map((_, i) => `AGENT ${i}`));
+  });
+
+  it("delivers an upstream's tools/list_changed to the agent's open GET-SSE stream", async () => {
+    const { ids } = await attachWith({ objectiveai: fixtureSpec });
+    const client = await agentClient(ids[0]!);
+    const changed = new Promise<void>((resolve) =>
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+    );
+    await expect.poll(() => api.listeners.subscriberCount(ids[0]!)).toBe(1);
+    await client.callTool({ name: "add-tool", arguments: { name: "grown" } });
+    await changed;
+    const tools = await client.listTools();
+    expect(tools.tools.map((tool) => tool.name)).toContain("grown");
+  });
+
+  it("answers 400 without the routing header and 404 for an unknown or released id", async () => {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const missing = await fetch(`${api.mcp.url}/objectiveai`, { method: "POST", headers, body });
+    expect(missing.status).toBe(400);
+
+    const unknown = await fetch(`${api.mcp.url}/objectiveai`, {
+      method: "POST",
+      headers: { ...headers, "x-objectiveai-response-id": "resp_unknown" },
+      body,
+    });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: number } }).error.code).toBe(-32001);
+
+    const { session, ids } = await attachWith({});
+    await session.close();
+    await session.closed;
+    await expect.poll(() => api.registry.has(ids[0]!)).toBe(false);
+    const released = await fetch(`${api.mcp.url}/objectiveai`, {
+      method: "POST",
+      headers: { ...headers, "x-objectiveai-response-id": ids[0]! },
+      body,
+    });
+    expect(released.status).toBe(404);
+  });
+});
+
+describe("failures", () => {
+  it("answers 504 / -32003 when the upstream does not answer in time", async () => {
+    await api.close();
+    api = await startTestApi({ timeoutMs: 300 });
+    const { ids } = await attachWith({ objectiveai: fixtureSpec });
+    const client = await agentClient(ids[0]!);
+    const error = await client.callTool({ name: "hang" }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.message).toMatch(/504|-32003/);
+    await expect.poll(() => api.sockets[0]!.channel.pending.size).toBe(0);
+  });
+
+  it("fails a call in flight with -32002 within 100 ms when the attach client process is killed", async () => {
+    ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), "conduit-e2e-"));
+    const bodyFile = join(dir, "body.json");
+    writeFileSync(bodyFile, JSON.stringify({ agents: 1 }));
+    if (fixtureSpec.kind !== "stdio") throw new Error("the fixture upstream is a stdio command");
+    const upstream = [fixtureSpec.command, ...(fixtureSpec.args ?? [])].map((word) => `'${word}'`).join(" ");
+    const cli = runCli(["attach", api.wsUrl, "--body", bodyFile, "--mcp", `objectiveai=${upstream}`, "--json"]);
+    await cli.waitForStdout(/"agent\.completion\.chunk"/);
+    const responseId = (JSON.parse(cli.stdout().split("\n")[0]!) as { id: string }).id;
+    const client = await agentClient(responseId);
+
+    const call = client.callTool({ name: "hang" }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    await expect.poll(() => api.sockets[0]!.channel.pending.size).toBe(1);
+    const started = performance.now();
+    cli.child.kill("SIGKILL");
+    const error = await call;
+    const elapsed = performance.now() - started;
+    expect(error?.message).toMatch(/503|-32002/);
+    expect(elapsed).toBeLessThan(100);
+    expect(api.registry.has(responseId)).toBe(false);
+    expect(api.sockets[0]!.channel.pending.size).toBe(0);
+  });
+
+  it("answers notify for an id of another stream with a 404 client_response", async () => {
+    const first = await attachWith({});
+    const second = await attachWith({});
+    await expect(second.session.notify(first.ids[0]!, "not yours")).rejects.toMatchObject({ code: 404 });
+    await second.session.notify(second.ids[0]!, "yours");
+    expect(api.notified).toEqual([[second.ids[0], "yours"]]);
+  });
+
+  it("answers 406, 415 and 413 and refuses a non-loopback Host", async () => {
+    const { ids } = await attachWith({});
+    const url = `${api.mcp.url}/objectiveai`;
+    const base = { "x-objectiveai-response-id": ids[0]!, "content-type": "application/json" };
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const notAcceptable = await fetch(url, { method: "POST", headers: { ...base, accept: "text/html" }, body });
+    expect(notAcceptable.status).toBe(406);
+    const wrongType = await fetch(url, {
+      method: "POST",
+      headers: { ...base, accept: "application/json, text/event-stream", "content-type": "text/plain" },
+      body,
+    });
+    expect(wrongType.status).toBe(415);
+    const tooLarge = await fetch(url, {
+      method: "POST",
+      headers: { ...base, accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(5 * 1024 * 1024) } }),
+    });
+    expect(tooLarge.status).toBe(413);
+
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: "POST", headers: { ...base, host: "evil.example:80", accept: "*/*" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(status).toBe(403);
+  });
+});
