@@ -29,6 +29,7 @@ export async function startHttpUpstream(name: string): Promise<HttpUpstream> {
       mcp.registerTool("whoami", { description: "names this upstream", inputSchema: {} }, async () => ({
         content: [{ type: "text", text: name }],
       }));
+      mcp.registerTool("hang", { description: "never answers", inputSchema: {} }, () => new Promise(() => {}));
       mcp.registerTool(
         "shout",
         { description: "upper-cases", inputSchema: { text: z.string() } },
