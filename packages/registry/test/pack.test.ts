@@ -17,15 +17,22 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/** The pnpm running this test (pnpm sets npm_execpath), else the pinned one through npx. */
+function pnpm(args: string[], cwd: string): string {
+  const execPath = process.env.npm_execpath;
+  if (execPath && /pnpm/.test(execPath)) return run(process.execPath, [execPath, ...args], cwd);
+  return run("npx", ["-y", `pnpm@${pnpmVersion}`, ...args], cwd);
+}
+
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), "conduit-pack-"));
   for (const name of ["protocol", "registry"]) {
-    run("npx", ["-y", `pnpm@${pnpmVersion}`, "pack", "--pack-destination", scratch], join(workspaceRoot, "packages", name));
+    pnpm(["pack", "--pack-destination", scratch], join(workspaceRoot, "packages", name));
   }
   const tarballs = readdirSync(scratch).filter((file) => file.endsWith(".tgz"));
   writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-  run("npm", ["install", "--no-audit", "--no-fund", ...tarballs.map((file) => `./${file}`)], scratch);
-}, 180_000);
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs.map((file) => `./${file}`)], scratch);
+}, 300_000);
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });

@@ -1,0 +1,142 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { isIP } from "node:net";
+import { McpListenerRegistry } from "@conduit/listeners";
+import { createMcpListener, type McpListener } from "@conduit/mcp-route";
+import { ReverseChannelRegistry } from "@conduit/registry";
+import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
+import { createAuthenticator } from "./auth.js";
+import type { Config } from "./config.js";
+import type { EngineDeps } from "./engine/agent.js";
+import { RunningAgents } from "./engine/running-agents.js";
+import type { Logger } from "./logger.js";
+import { Metrics } from "./metrics.js";
+import { handleCompletionsSocket } from "./routes/completions-ws.js";
+import { COMPLETIONS_PATH, createPublicServer } from "./server.js";
+
+/** Extra time an agent's MCP client waits beyond the conduit's own timeout, so -32003 arrives first. */
+const MCP_CLIENT_SLACK_MS = 5000;
+
+/** Everything one running server holds, for shutdown and tests. */
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly server: Server;
+  readonly port: number;
+  readonly mcpListener: McpListener;
+  readonly conduit: Conduit;
+  readonly upgrade: UpgradeHandler;
+  readonly engine: EngineDeps;
+  readonly metrics: Metrics;
+  /** Aborting it starts shutdown: agents cancel, upgrades are refused. */
+  readonly shutdown: AbortController;
+}
+
+export function isLoopback(address: string): boolean {
+  if (address === "localhost") return true;
+  if (isIP(address) === 4) return address.startsWith("127.");
+  return address === "::1" || address === "0:0:0:0:0:0:0:1";
+}
+
+function listen(server: Server, port: number, address: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, address, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Composes the packages, binds both listeners and logs the `listening` line. */
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  const registry = new ReverseChannelRegistry();
+  const listeners = new McpListenerRegistry({ maxSubscribersPerId: config.maxSseSubscribersPerId });
+  const running = new RunningAgents();
+  const shutdown = new AbortController();
+  const conduit = new Conduit({
+    registry,
+    listeners,
+    notify: (responseId, content) => running.notify(responseId, content),
+    timeoutMs: config.reverseChannelTimeoutMs,
+    maxPending: config.maxPendingPerChannel,
+    maxIdsPerSocket: config.maxIdsPerSocket,
+    heartbeatMs: config.heartbeatMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    bodyTimeoutMs: config.idleTimeoutMs,
+    logger: logger.child({ component: "ws" }),
+  });
+  const metrics = new Metrics({
+    openSockets: () => conduit.size,
+    registeredIds: () => registry.size,
+    pendingRequests: () => conduit.pendingCount,
+    sseSubscribers: () => listeners.subscriberCount(),
+    runningAgents: () => running.size,
+  });
+
+  const mcpListener = await createMcpListener({
+    registry,
+    listeners,
+    timeoutMs: config.reverseChannelTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    keepaliveMs: config.heartbeatMs,
+    port: config.mcpPort,
+    observer: metrics.observer,
+  });
+
+  const engine: EngineDeps = {
+    running,
+    activeSwarms: new Set(),
+    mcpListenerUrl: mcpListener.url,
+    mcpRequestTimeoutMs: config.reverseChannelTimeoutMs + MCP_CLIENT_SLACK_MS,
+    openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey || undefined, fetch: globalThis.fetch },
+    logger: logger.child({ component: "agent" }),
+  };
+
+  const authenticate = createAuthenticator(config.apiKeys);
+  const wsDeps = { conduit, engine, maxSwarm: config.maxSwarm, shutdownSignal: shutdown.signal, logger: logger.child({ component: "ws-route" }) };
+  const upgrade = createUpgradeHandler({
+    path: COMPLETIONS_PATH,
+    authenticate: (req) => authenticate(req) || { status: 401, body: { error: { code: 401, message: "missing or invalid bearer key" } } },
+    maxPayload: config.wsMaxFrameBytes,
+    onConnection: (ws, req) => {
+      handleCompletionsSocket(ws, req, wsDeps).catch((err: unknown) => {
+        wsDeps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "websocket stream failed");
+      });
+    },
+  });
+
+  const server = createPublicServer({
+    authenticate,
+    metrics,
+    post: { engine, maxSwarm: config.maxSwarm, maxBodyBytes: config.maxBodyBytes, shutdownSignal: shutdown.signal, logger: logger.child({ component: "post" }) },
+    upgrade,
+    shutdownSignal: shutdown.signal,
+    logger,
+  });
+
+  let port: number;
+  try {
+    port = await listen(server, config.port, config.address);
+  } catch (err) {
+    await mcpListener.close().catch(() => undefined);
+    throw err;
+  }
+  logger.info({ address: config.address, port, mcpPort: mcpListener.port }, "listening");
+  if (config.apiKeys.length === 0 && !isLoopback(config.address)) {
+    logger.warn(
+      { address: config.address },
+      "API_KEYS is not set and the server is bound beyond loopback: every route, including the WebSocket that reaches users' MCP servers, is open to anyone who can connect",
+    );
+  }
+  return { config, logger, server, port, mcpListener, conduit, upgrade, engine, metrics, shutdown };
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = once(server, "close");
+  server.close();
+  server.closeIdleConnections();
+  await closed;
+}

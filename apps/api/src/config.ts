@@ -1,0 +1,156 @@
+import { Command, CommanderError } from "commander";
+import { z } from "zod";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  address: string;
+  port: number;
+  mcpPort: number;
+  /** Empty: the public routes are open. */
+  apiKeys: string[];
+  maxSwarm: number;
+  reverseChannelTimeoutMs: number;
+  maxPendingPerChannel: number;
+  maxIdsPerSocket: number;
+  maxSseSubscribersPerId: number;
+  wsMaxFrameBytes: number;
+  maxBodyBytes: number;
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+  /** Without a trailing slash. */
+  openaiBaseUrl: string;
+  openaiApiKey: string | undefined;
+}
+
+/** Thrown for a bad variable or flag; main prints the message and exits 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Thrown after --help / --version printed; main exits 0. */
+export class ConfigExit extends Error {
+  override readonly name = "ConfigExit";
+}
+
+const MIB = 1024 * 1024;
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a non-negative integer")
+    .transform((text) => Number(text))
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+const port = integer(0, 65_535);
+
+const apiKeys = z
+  .string()
+  .transform((text) => text.split(",").map((key) => key.trim()).filter((key) => key.length > 0))
+  .pipe(z.array(z.string()).min(1, "is set but lists no key (unset it to run without auth)"));
+
+const baseUrl = z
+  .string()
+  .trim()
+  .pipe(z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }))
+  .transform((url) => url.replace(/\/+$/, ""));
+
+interface VarSpec<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  /** The default as the variable would spell it; undefined means unset. */
+  default: string | undefined;
+  description: string;
+  schema: z.ZodType<Config[K], string>;
+}
+
+function spec<K extends keyof Config>(value: VarSpec<K>): VarSpec<K> {
+  return value;
+}
+
+/** Every variable, in the order --help and the README list them. */
+export const CONFIG_VARS = [
+  spec({ key: "address", env: "ADDRESS", flag: "address", default: "0.0.0.0", description: "public listener address", schema: z.string().trim().min(1, "must not be empty") }),
+  spec({ key: "port", env: "PORT", flag: "port", default: "5000", description: "public listener port (0 = ephemeral)", schema: port }),
+  spec({ key: "mcpPort", env: "MCP_PORT", flag: "mcp-port", default: "0", description: "loopback MCP listener port on 127.0.0.1 (0 = ephemeral)", schema: port }),
+  spec({ key: "apiKeys", env: "API_KEYS", flag: "api-keys", default: undefined, description: "comma-separated bearer keys; unset = open", schema: apiKeys }),
+  spec({ key: "maxSwarm", env: "MAX_SWARM", flag: "max-swarm", default: "64", description: "largest n (agents per request)", schema: integer(1) }),
+  spec({ key: "reverseChannelTimeoutMs", env: "REVERSE_CHANNEL_TIMEOUT_MS", flag: "reverse-channel-timeout-ms", default: "30000", description: "time the attach client has to answer a server_request", schema: integer(1) }),
+  spec({ key: "maxPendingPerChannel", env: "MAX_PENDING_PER_CHANNEL", flag: "max-pending-per-channel", default: "1024", description: "server_requests in flight per WebSocket", schema: integer(1) }),
+  spec({ key: "maxIdsPerSocket", env: "MAX_IDS_PER_SOCKET", flag: "max-ids-per-socket", default: "1024", description: "response ids registered per WebSocket", schema: integer(1) }),
+  spec({ key: "maxSseSubscribersPerId", env: "MAX_SSE_SUBSCRIBERS_PER_ID", flag: "max-sse-subscribers-per-id", default: "16", description: "GET-SSE streams per response id", schema: integer(0) }),
+  spec({ key: "wsMaxFrameBytes", env: "WS_MAX_FRAME_BYTES", flag: "ws-max-frame-bytes", default: String(16 * MIB), description: "largest WebSocket frame", schema: integer(1) }),
+  spec({ key: "maxBodyBytes", env: "MAX_BODY_BYTES", flag: "max-body-bytes", default: String(4 * MIB), description: "largest POST body (public and MCP route)", schema: integer(1) }),
+  spec({ key: "heartbeatMs", env: "HEARTBEAT_MS", flag: "heartbeat-ms", default: "15000", description: "WebSocket ping interval", schema: integer(1) }),
+  spec({ key: "idleTimeoutMs", env: "IDLE_TIMEOUT_MS", flag: "idle-timeout-ms", default: "30000", description: "end a WebSocket silent for this long", schema: integer(1) }),
+  spec({ key: "shutdownTimeoutMs", env: "SHUTDOWN_TIMEOUT_MS", flag: "shutdown-timeout-ms", default: "10000", description: "bound on graceful shutdown before a forced exit", schema: integer(1) }),
+  spec({ key: "logLevel", env: "LOG_LEVEL", flag: "log-level", default: "info", description: `log level (${LOG_LEVELS.join(", ")})`, schema: z.enum(LOG_LEVELS) }),
+  spec({ key: "openaiBaseUrl", env: "OPENAI_BASE_URL", flag: "openai-base-url", default: "https://openrouter.ai/api/v1", description: "OpenAI-compatible Chat Completions base URL", schema: baseUrl }),
+  spec({ key: "openaiApiKey", env: "OPENAI_API_KEY", flag: "openai-api-key", default: undefined, description: "bearer key for OPENAI_BASE_URL", schema: z.string() }),
+] as const;
+
+type AnySpec = (typeof CONFIG_VARS)[number];
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+function buildCommand(): Command {
+  const command = new Command("conduit-api")
+    .description("Conduit API server: /agent/completions over SSE, JSON and WebSocket with reverse-attach MCP.")
+    .helpOption("-h, --help", "show this help")
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+  for (const item of CONFIG_VARS) {
+    const fallback = item.default === undefined ? "unset" : item.default;
+    command.option(`--${item.flag} <value>`, `${item.description} [env ${item.env}] (default: ${fallback})`);
+  }
+  return command;
+}
+
+export function helpText(): string {
+  return buildCommand().helpInformation();
+}
+
+function parseOne(item: AnySpec, raw: string, source: string): unknown {
+  const result = (item.schema as z.ZodType<unknown, string>).safeParse(raw);
+  if (result.success) return result.data;
+  const reason = result.error.issues.map((issue) => issue.message).join("; ");
+  throw new ConfigError(`invalid ${source}: ${reason}`);
+}
+
+/**
+ * Reads every variable: a flag wins over the environment, which wins over the
+ * default. Throws ConfigError naming the variable (and flag) on a bad value.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, print: (text: string) => void = () => undefined): Config {
+  const command = buildCommand();
+  command.configureOutput({ writeOut: print, writeErr: () => undefined, outputError: () => undefined });
+  try {
+    command.parse([...argv], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") throw new ConfigExit(err.message);
+      throw new ConfigError(err.message.replace(/^error: /, ""));
+    }
+    throw err;
+  }
+  const flags = command.opts<Record<string, string | undefined>>();
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const item of CONFIG_VARS) {
+    const fromFlag = flags[camel(item.flag)];
+    const fromEnv = env[item.env];
+    if (fromFlag !== undefined) out[item.key] = parseOne(item, fromFlag, `--${item.flag} (${item.env})`);
+    else if (fromEnv !== undefined) out[item.key] = parseOne(item, fromEnv, item.env);
+    else if (item.default !== undefined) out[item.key] = parseOne(item, item.default, item.env);
+    else out[item.key] = item.key === "apiKeys" ? [] : undefined;
+  }
+  return out as unknown as Config;
+}

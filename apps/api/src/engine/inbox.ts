@@ -1,0 +1,52 @@
+/**
+ * One agent's queue of delivered notifications. `wait` resolves as soon as a
+ * message is queued (true), on timeout or abort (false).
+ */
+export class Inbox {
+  readonly #messages: string[] = [];
+  #wake: (() => void) | undefined;
+  #closed = false;
+
+  get size(): number {
+    return this.#messages.length;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues a message; false once the agent finished. */
+  push(content: string): boolean {
+    if (this.#closed) return false;
+    this.#messages.push(content);
+    this.#wake?.();
+    return true;
+  }
+
+  /** Takes every queued message, oldest first. */
+  drain(): string[] {
+    return this.#messages.splice(0, this.#messages.length);
+  }
+
+  wait(ms: number, signal: AbortSignal): Promise<boolean> {
+    if (this.#messages.length > 0) return Promise.resolve(true);
+    if (signal.aborted || this.#closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (value: boolean): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        this.#wake = undefined;
+        resolve(value);
+      };
+      const onAbort = (): void => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#wake = () => done(true);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+}

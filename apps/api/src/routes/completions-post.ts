@@ -1,0 +1,98 @@
+import { once } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Chunk } from "@conduit/protocol";
+import { countReasons, startSwarm } from "../engine/swarm.js";
+import type { EngineDeps } from "../engine/agent.js";
+import { readBody, sendError, sendJson } from "../http.js";
+import type { Logger } from "../logger.js";
+import { UnaryAggregate } from "./unary-aggregate.js";
+import { validateRequestBody } from "./validate-body.js";
+
+export interface CompletionsPostDeps {
+  engine: EngineDeps;
+  maxSwarm: number;
+  maxBodyBytes: number;
+  /** Aborted when shutdown begins: running agents finish "cancelled". */
+  shutdownSignal: AbortSignal;
+  logger: Logger;
+}
+
+export const POST_MCP_REFUSAL = "client_objectiveai_mcp requires the WebSocket transport";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+/** Writes and waits for 'drain' when the socket buffer is full; false once the response is gone. */
+async function write(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.writableEnded || res.destroyed) return false;
+  if (res.write(text)) return true;
+  await Promise.race([once(res, "drain"), once(res, "close")]);
+  return !res.destroyed;
+}
+
+/**
+ * POST /agent/completions: SSE (`data: <chunk>` per chunk, then
+ * `data: [DONE]`) when stream is true, else one unary JSON response. There is
+ * no reverse channel here, so a declared client_objectiveai_mcp is a 400.
+ */
+export async function handleCompletionsPost(req: IncomingMessage, res: ServerResponse, deps: CompletionsPostDeps): Promise<void> {
+  const read = await readBody(req, res, deps.maxBodyBytes);
+  if (!read.ok) {
+    if (read.status !== 0) sendError(res, read.status, read.message);
+    return;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(read.text);
+  } catch (err) {
+    sendError(res, 400, `the request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  const checked = validateRequestBody(json, deps.maxSwarm);
+  if (!checked.ok) {
+    sendError(res, 400, checked.message);
+    return;
+  }
+  const body = checked.value;
+  if (body.client_objectiveai_mcp !== undefined) {
+    sendError(res, 400, POST_MCP_REFUSAL);
+    return;
+  }
+
+  const gone = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort(new Error("client went away"));
+  });
+  const signal = AbortSignal.any([gone.signal, deps.shutdownSignal]);
+
+  if (body.stream) {
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+    const emit = async (chunk: Chunk): Promise<void> => {
+      await write(res, `data: ${JSON.stringify(chunk)}\n\n`);
+    };
+    const started = Date.now();
+    const swarm = startSwarm(deps.engine, { body, emit, signal });
+    deps.logger.debug({ n: body.n, transport: "sse" }, "swarm started");
+    const reasons = await swarm.done;
+    deps.logger.info({ transport: "sse", n: body.n, upstream: body.agent.upstream, finish: countReasons(reasons), ms: Date.now() - started }, "swarm finished");
+    if (!res.writableEnded && !res.destroyed) res.end("data: [DONE]\n\n");
+    return;
+  }
+
+  const aggregate = new UnaryAggregate();
+  const emit = (chunk: Chunk): Promise<void> => {
+    aggregate.add(chunk);
+    return Promise.resolve();
+  };
+  const started = Date.now();
+  const swarm = startSwarm(deps.engine, { body, emit, signal });
+  deps.logger.debug({ n: body.n, transport: "unary" }, "swarm started");
+  const reasons = await swarm.done;
+  deps.logger.info({ transport: "unary", n: body.n, upstream: body.agent.upstream, finish: countReasons(reasons), ms: Date.now() - started }, "swarm finished");
+  sendJson(res, 200, aggregate.toResponse());
+}

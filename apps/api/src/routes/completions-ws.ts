@@ -1,0 +1,81 @@
+import type { IncomingMessage } from "node:http";
+import type { Chunk, RequestBody } from "@conduit/protocol";
+import { RegistrationLimitError } from "@conduit/registry";
+import type { AttachedSocket, Conduit } from "@conduit/ws-server";
+import type { WebSocket } from "ws";
+import type { EngineDeps } from "../engine/agent.js";
+import { countReasons, startSwarm, type Swarm } from "../engine/swarm.js";
+import type { Logger } from "../logger.js";
+import { validateRequestBody } from "./validate-body.js";
+
+export interface CompletionsWsDeps {
+  conduit: Conduit;
+  engine: EngineDeps;
+  maxSwarm: number;
+  /** Aborted when shutdown begins: agents finish "cancelled" and Conduit.closeAll ends the socket with 1001. */
+  shutdownSignal: AbortSignal;
+  logger: Logger;
+}
+
+/** Error frame codes (HTTP semantics, as @conduit/ws-server uses them). */
+const LIMIT_EXCEEDED = 429;
+const INTERNAL = 500;
+
+function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestBody): Swarm {
+  const emit = async (chunk: Chunk): Promise<void> => {
+    try {
+      await socket.send(chunk);
+    } catch (err) {
+      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "chunk could not be sent");
+    }
+  };
+  return startSwarm(deps.engine, {
+    body,
+    emit,
+    signal: AbortSignal.any([socket.signal, deps.shutdownSignal]),
+    register: (id) => {
+      socket.handle.register(id);
+    },
+  });
+}
+
+/**
+ * The WebSocket transport of /agent/completions: the first frame is the
+ * body, every agent's id is registered on this socket's reverse channel, the
+ * chunks stream as chunk frames and the socket closes 1000 once every agent
+ * finished (1011 on an internal failure, 1008 past MAX_IDS_PER_SOCKET).
+ */
+export async function handleCompletionsSocket(ws: WebSocket, _req: IncomingMessage, deps: CompletionsWsDeps): Promise<void> {
+  const socket = deps.conduit.attach(ws);
+  const read = await socket.readBody((json) => validateRequestBody(json, deps.maxSwarm));
+  if (!read.ok) return;
+
+  const started = Date.now();
+  let swarm: Swarm;
+  try {
+    swarm = startOn(socket, deps, read.value);
+  } catch (err) {
+    if (err instanceof RegistrationLimitError) {
+      await socket.fail({ code: LIMIT_EXCEEDED, message: `${err.message} (MAX_IDS_PER_SOCKET)` }, 1008);
+    } else {
+      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm could not start");
+      await socket.fail({ code: INTERNAL, message: "the swarm could not start" }, 1011);
+    }
+    return;
+  }
+  deps.logger.debug({ n: read.value.n, transport: "ws" }, "swarm started");
+  try {
+    const reasons = await swarm.done;
+    deps.logger.info(
+      { transport: "ws", n: read.value.n, upstream: read.value.agent.upstream, finish: countReasons(reasons), ms: Date.now() - started },
+      "swarm finished",
+    );
+  } catch (err) {
+    deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm failed");
+    await socket.fail({ code: INTERNAL, message: "internal error while running the swarm" }, 1011);
+    return;
+  }
+  // During shutdown Conduit.closeAll closes with 1001; a 1000 here would tell the client the stream completed.
+  if (deps.shutdownSignal.aborted) return;
+  await socket.finish();
+}

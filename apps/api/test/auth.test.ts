@@ -1,0 +1,62 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanup, exitWithin, mockBody, startApi, startCli, type Api } from "./helpers.js";
+
+let api: Api;
+
+beforeAll(async () => {
+  api = await startApi({ API_KEYS: "key-one, key-two" });
+});
+
+afterEach(async () => {
+  await cleanup([api]);
+});
+
+afterAll(async () => {
+  await cleanup();
+});
+
+async function expect401(response: Response): Promise<void> {
+  expect(response.status).toBe(401);
+  expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
+  const json = (await response.json()) as { error: { code: number; message: string } };
+  expect(json.error.code).toBe(401);
+  expect(json.error.message.length).toBeGreaterThan(0);
+}
+
+const body = JSON.stringify(mockBody([{ content: "hi" }]));
+
+describe("API_KEYS bearer auth", () => {
+  it("guards POST, /metrics and /healthz", async () => {
+    const url = `${api.baseUrl}/agent/completions`;
+    await expect401(await fetch(url, { method: "POST", body }));
+    await expect401(await fetch(url, { method: "POST", body, headers: { authorization: "Bearer key-three" } }));
+    await expect401(await fetch(url, { method: "POST", body, headers: { authorization: "Basic key-one" } }));
+    await expect401(await fetch(`${api.baseUrl}/metrics`));
+    await expect401(await fetch(`${api.baseUrl}/healthz`));
+    await expect401(await fetch(`${api.baseUrl}/nope`));
+
+    const ok = await fetch(url, { method: "POST", body, headers: { authorization: "Bearer key-two" } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { agents: { content: string }[] }).agents[0]!.content).toBe("hi");
+    expect((await fetch(`${api.baseUrl}/metrics`, { headers: { authorization: "Bearer key-one" } })).status).toBe(200);
+  });
+
+  it("refuses the WebSocket upgrade without a key (the CLI exits 3) and accepts it with one", async () => {
+    const refused = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false });
+    expect((await exitWithin(refused)).code).toBe(3);
+    expect(refused.stderr.text()).toMatch(/401/);
+    expect(refused.chunks()).toHaveLength(0);
+
+    const wrong = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "nope" });
+    expect((await exitWithin(wrong)).code).toBe(3);
+
+    const accepted = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "key-one" });
+    expect((await exitWithin(accepted)).code, accepted.stderr.text()).toBe(0);
+    expect(accepted.chunks().at(-1)).toMatchObject({ finish_reason: "stop" });
+  });
+
+  it("never logs a key", () => {
+    expect(api.stdout.text()).not.toContain("key-one");
+    expect(api.stdout.text()).not.toContain("key-two");
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { McpKind } from "@conduit/protocol";
+import { Inbox } from "../src/engine/inbox.js";
+import { splitContent } from "../src/engine/mock-upstream.js";
+import { NotifyError, RunningAgents } from "../src/engine/running-agents.js";
+import { SseParser } from "../src/engine/sse-parser.js";
+import { FUNCTION_NAME, buildToolNames, mcpAlias } from "../src/engine/tool-names.js";
+import { createAuthenticator } from "../src/auth.js";
+import { UnaryAggregate } from "../src/routes/unary-aggregate.js";
+import type { IncomingMessage } from "node:http";
+
+const kind = (text: string): McpKind => text as McpKind;
+
+describe("tool names", () => {
+  it("names tools <alias>__<tool> and maps them back", () => {
+    expect(mcpAlias(kind("objectiveai"))).toBe("objectiveai");
+    expect(mcpAlias(kind("acme/files/1.0.0/fs"))).toBe("fs");
+    const names = buildToolNames([
+      { mcp: kind("objectiveai"), tool: "echo" },
+      { mcp: kind("acme/files/1.0.0/fs"), tool: "read" },
+    ]);
+    expect([...names.keys()]).toEqual(["objectiveai__echo", "fs__read"]);
+    expect(names.get("fs__read")).toEqual({ mcp: "acme/files/1.0.0/fs", tool: "read" });
+  });
+
+  it("keeps names valid and unambiguous for collisions, odd characters and long names", () => {
+    const targets = [
+      { mcp: kind("acme/files/1.0.0/fs"), tool: "read" },
+      { mcp: kind("other/files/2.0.0/fs"), tool: "read" },
+      { mcp: kind("objectiveai"), tool: "get.thing" },
+      { mcp: kind("objectiveai"), tool: "get_thing" },
+      { mcp: kind("objectiveai"), tool: "x".repeat(100) },
+      { mcp: kind("objectiveai"), tool: `${"x".repeat(100)}y` },
+    ];
+    const names = buildToolNames(targets);
+    expect(names.size).toBe(targets.length);
+    for (const name of names.keys()) expect(name).toMatch(FUNCTION_NAME);
+    for (const target of targets) expect([...names.values()]).toContain(target);
+    expect(names.has("fs__read")).toBe(true);
+    expect(names.has("objectiveai__get_thing")).toBe(true);
+  });
+});
+
+describe("SseParser", () => {
+  it("assembles events split anywhere, with any line ending", () => {
+    const text = 'data: {"a":1}\r\n\r\n: comment\n\ndata: first\ndata: second\n\nevent: x\rdata: [DONE]\r\r';
+    for (let cut = 0; cut <= text.length; cut += 1) {
+      const parser = new SseParser();
+      const events = [...parser.push(text.slice(0, cut)), ...parser.push(text.slice(cut)), ...parser.end()];
+      expect(events).toEqual(['{"a":1}', "first\nsecond", "[DONE]"]);
+    }
+  });
+
+  it("flushes a last event without a blank line at end()", () => {
+    const parser = new SseParser();
+    expect(parser.push("data: tail")).toEqual([]);
+    expect(parser.end()).toEqual(["tail"]);
+  });
+});
+
+describe("agents", () => {
+  it("splits content on code points", () => {
+    expect(splitContent("hello world").join("")).toBe("hello world");
+    expect(splitContent("hello world").length).toBe(3);
+    expect(splitContent("")).toEqual([""]);
+    expect(splitContent("😀😀😀😀").every((piece) => !piece.includes("\uFFFD"))).toBe(true);
+    expect(splitContent("😀😀😀😀").join("")).toBe("😀😀😀😀");
+  });
+
+  it("wakes an inbox waiter on push and answers 409 once the agent is gone", async () => {
+    const running = new RunningAgents();
+    const inbox = new Inbox();
+    running.add("resp_a", inbox);
+    const waiting = inbox.wait(60_000, new AbortController().signal);
+    running.notify("resp_a", "hi");
+    expect(await waiting).toBe(true);
+    expect(inbox.drain()).toEqual(["hi"]);
+    running.remove("resp_a");
+    inbox.close();
+    expect(() => running.notify("resp_a", "late")).toThrow(NotifyError);
+    try {
+      running.notify("resp_a", "late");
+    } catch (err) {
+      expect((err as NotifyError).code).toBe(409);
+    }
+  });
+
+  it("stops waiting on abort", async () => {
+    const controller = new AbortController();
+    const waiting = new Inbox().wait(60_000, controller.signal);
+    controller.abort();
+    expect(await waiting).toBe(false);
+  });
+});
+
+describe("auth", () => {
+  const req = (authorization?: string): IncomingMessage => ({ headers: authorization ? { authorization } : {} }) as IncomingMessage;
+
+  it("accepts only the listed bearer keys", () => {
+    const check = createAuthenticator(["alpha", "beta"]);
+    expect(check(req("Bearer alpha"))).toBe(true);
+    expect(check(req("bearer beta"))).toBe(true);
+    expect(check(req("Bearer gamma"))).toBe(false);
+    expect(check(req("Bearer alph"))).toBe(false);
+    expect(check(req("alpha"))).toBe(false);
+    expect(check(req())).toBe(false);
+    expect(createAuthenticator([])(req())).toBe(true);
+  });
+});
+
+describe("UnaryAggregate", () => {
+  it("folds chunks per agent, sorted by index", () => {
+    const aggregate = new UnaryAggregate(100);
+    const base = { object: "agent.completion.chunk" as const, created: 100 };
+    aggregate.add({ ...base, id: "b", index: 1, delta: { content: "x" } });
+    aggregate.add({ ...base, id: "a", index: 0, notification: { content: "n" } });
+    aggregate.add({ ...base, id: "a", index: 0, delta: { content: "y" } });
+    aggregate.add({ ...base, id: "a", index: 0, finish_reason: "error", usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }, error: { code: 500, message: "boom" } });
+    const response = aggregate.toResponse();
+    expect(response.agents.map((agent) => agent.id)).toEqual(["a", "b"]);
+    expect(response.agents[0]).toMatchObject({ content: "y", notifications: ["n"], finish_reason: "error", error: { code: 500, message: "boom" } });
+    expect(response.agents[1]).toMatchObject({ content: "x", finish_reason: null, usage: null });
+  });
+});

@@ -1,0 +1,77 @@
+import { WebSocket } from "ws";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cleanup, mockBody, openRawSocket, startApi, type Api } from "./helpers.js";
+
+let api: Api;
+
+beforeAll(async () => {
+  api = await startApi({ MAX_SWARM: "4", MAX_IDS_PER_SOCKET: "2", WS_MAX_FRAME_BYTES: "8192" });
+});
+
+afterEach(async () => {
+  await cleanup([api]);
+});
+
+afterAll(async () => {
+  await cleanup();
+});
+
+const isError = (frame: Record<string, unknown>): boolean => frame.type === "error";
+
+describe("WebSocket body frame and limits", () => {
+  it("answers an invalid body with an error frame naming the field, then close 1003", async () => {
+    const socket = await openRawSocket(api.wsUrl, JSON.stringify({ agent: { upstream: "mock" }, messages: [{ role: "robot", content: "" }] }));
+    const frame = await socket.waitForFrame(isError, "the error frame");
+    expect(frame).toMatchObject({ error: { code: 400 } });
+    expect(JSON.stringify(frame)).toContain("messages.0.role");
+    expect((await socket.closed).code).toBe(1003);
+  });
+
+  it("answers n > MAX_SWARM with an error frame and close 1003", async () => {
+    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([], { n: 5 })));
+    const frame = await socket.waitForFrame(isError, "the error frame");
+    expect(JSON.stringify(frame)).toContain("MAX_SWARM (4)");
+    expect((await socket.closed).code).toBe(1003);
+  });
+
+  it("closes 1008 when a swarm needs more ids than MAX_IDS_PER_SOCKET, before any chunk", async () => {
+    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: "x" }], { n: 3 })));
+    const frame = await socket.waitForFrame(isError, "the error frame");
+    expect(frame).toMatchObject({ error: { code: 429 } });
+    expect(JSON.stringify(frame)).toContain("MAX_IDS_PER_SOCKET");
+    expect((await socket.closed).code).toBe(1008);
+    expect(socket.frames.filter((item) => item.type === "chunk")).toHaveLength(0);
+  });
+
+  it("closes 1009 for a frame over WS_MAX_FRAME_BYTES and keeps serving others", async () => {
+    const big = JSON.stringify(mockBody([{ content: "x".repeat(9000) }]));
+    const socket = await openRawSocket(api.wsUrl, big);
+    expect((await socket.closed).code).toBe(1009);
+
+    const next = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: "still here" }], { n: 2 })));
+    expect(await next.closed).toEqual({ code: 1000, reason: "" });
+    const finals = next.frames.filter((frame) => frame.type === "chunk" && (frame.data as { finish_reason?: string }).finish_reason === "stop");
+    expect(finals).toHaveLength(2);
+  });
+
+  it("refuses an upgrade without the conduit.v1 subprotocol (400) and on other paths (404)", async () => {
+    expect(await upgradeStatus(api.wsUrl, "other")).toBe(400);
+    expect(await upgradeStatus(`ws://127.0.0.1:${api.port}/elsewhere`, "conduit.v1")).toBe(404);
+  });
+});
+
+/** The HTTP status of a refused upgrade. */
+function upgradeStatus(url: string, protocol: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocol);
+    ws.once("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once("open", () => {
+      ws.terminate();
+      reject(new Error("the upgrade was accepted"));
+    });
+    ws.once("error", () => undefined);
+  });
+}
