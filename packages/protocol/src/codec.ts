@@ -43,13 +43,31 @@ function fail<T>(kind: DecodeErrorKind, message: string): DecodeResult<T> {
   return { ok: false, error: { kind, message } };
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's own issue only says "Invalid input"; the branch that came
+ * closest (fewest issues) says what is really wrong, so report that one.
+ */
+function expandIssues(issues: readonly Issue[], prefix: PropertyKey[] = []): Issue[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+      if (closest.length > 0) return expandIssues(closest, path);
+    }
+    return [{ ...issue, path }];
+  });
+}
+
 /** Formats a zod error as `field a.b: reason; …`, naming each bad field. */
 export function describeIssues(error: z.ZodError, limit = 3): string {
-  const parts = error.issues.slice(0, limit).map((issue) => {
+  const issues = expandIssues(error.issues);
+  const parts = issues.slice(0, limit).map((issue) => {
     const path = issue.path.map(String).join(".");
     return path ? `field ${path}: ${issue.message}` : issue.message;
   });
-  const more = error.issues.length - limit;
+  const more = issues.length - limit;
   return more > 0 ? `${parts.join("; ")} (+${more} more)` : parts.join("; ");
 }
 

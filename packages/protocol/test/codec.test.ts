@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  decodeBody,
   decodeClientFrame,
   decodeFrame,
   decodeServerFrame,
@@ -328,5 +329,19 @@ describe("__proto__ keys never reach a prototype", () => {
     const value = result.value.result as Record<string, unknown>;
     expect(Object.keys(value)).toEqual(["__proto__"]);
     expect(value.polluted).toBeUndefined();
+  });
+});
+
+describe("errors inside a union name the closest branch's field", () => {
+  it("a server_response with neither result nor error names `result`", () => {
+    const decoded = decodeClientFrame('{"type":"server_response","id":1}');
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error.message).toContain("field result");
+  });
+
+  it("an empty tool_calls turn names its path in the body", () => {
+    const decoded = decodeBody('{"agent":{"upstream":"mock","turns":[{"tool_calls":[]}]}}');
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error.message).toContain("field agent.turns.0.tool_calls");
   });
 });
