@@ -24,6 +24,25 @@ test("initialize arguments become --flags in order, a null value a bare flag", a
   expect(argv).toEqual(["--root", "/tmp/some dir", "--verbose", "--level", "3"]);
 });
 
+test("a stdio upstream inherits the environment, minus CONDUIT_API_KEY, plus the spec's env", async () => {
+  vi.stubEnv("CONDUIT_TEST_INHERITED", "from the shell");
+  vi.stubEnv("CONDUIT_API_KEY", "sk-never-passed-on");
+  try {
+    const spec = { ...fixtureSpec, env: { CONDUIT_TEST_EXTRA: "from the spec" } };
+    const { conn } = await startHarness({ mcps: { [MCP]: spec } });
+    const { sessionId } = await conn.initialize(MCP);
+    const names = ["CONDUIT_TEST_INHERITED", "CONDUIT_API_KEY", "CONDUIT_TEST_EXTRA"];
+    const answer = await conn.call(MCP, sessionId, "tools/call", { name: "env", arguments: { names } });
+    expect(JSON.parse(textOf(answer))).toEqual({
+      CONDUIT_TEST_INHERITED: "from the shell",
+      CONDUIT_API_KEY: null,
+      CONDUIT_TEST_EXTRA: "from the spec",
+    });
+  } finally {
+    vi.unstubAllEnvs();
+  }
+});
+
 test("an upstream that dies mid-call answers -32004 at once; the session is gone; initialize respawns it", async () => {
   const { conn } = await fixture();
   const { sessionId } = await conn.initialize(MCP);

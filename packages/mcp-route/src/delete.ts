@@ -2,25 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConduitErrorCode, SESSION_TERMINATE, type McpKind } from "@conduit/protocol";
 import { ConduitError } from "@conduit/registry";
 import { forward, outcomeOf, reportForwarded, startClock } from "./forward.js";
-import { sendError, sendErrorObject, sendInternal, sendJson } from "./json-rpc-reply.js";
+import { sendError, sendErrorObject, sendJson } from "./json-rpc-reply.js";
 import type { RouteContext } from "./options.js";
 
 /** DELETE: `session/terminate` forwarded with the request's headers (Mcp-Session-Id among them). */
 export async function handleDelete(
-  ctx: RouteContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
-): Promise<void> {
-  try {
-    await terminate(ctx, req, res, responseId, mcp);
-  } catch (err) {
-    sendInternal(res, err);
-  }
-}
-
-async function terminate(
   ctx: RouteContext,
   req: IncomingMessage,
   res: ServerResponse,

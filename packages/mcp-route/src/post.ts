@@ -14,7 +14,6 @@ import {
   sendAccepted,
   sendError,
   sendErrorObject,
-  sendInternal,
   sendResultJson,
   sendTooLarge,
   type JsonRpcId,
@@ -28,20 +27,6 @@ const SESSION_ID = /^[\x21-\x7E]+$/;
 
 /** POST: one JSON-RPC message in, one JSON reply (or 202) out. */
 export async function handlePost(
-  ctx: RouteContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
-): Promise<void> {
-  try {
-    await post(ctx, req, res, responseId, mcp);
-  } catch (err) {
-    sendInternal(res, err);
-  }
-}
-
-async function post(
   ctx: RouteContext,
   req: IncomingMessage,
   res: ServerResponse,

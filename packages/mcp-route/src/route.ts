@@ -65,8 +65,10 @@ function route(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): vo
     return;
   }
 
-  // The async handlers catch their own failures; their promises never reject.
-  if (method === "POST") void handlePost(ctx, req, res, responseId, kind.kind);
-  else if (method === "GET") handleGet(ctx, req, res, responseId, kind.kind);
-  else void handleDelete(ctx, req, res, responseId, kind.kind);
+  if (method === "GET") {
+    handleGet(ctx, req, res, responseId, kind.kind);
+    return;
+  }
+  const handled = method === "POST" ? handlePost(ctx, req, res, responseId, kind.kind) : handleDelete(ctx, req, res, responseId, kind.kind);
+  handled.catch((err: unknown) => sendInternal(res, err));
 }
