@@ -6,7 +6,9 @@ import { McpListenerRegistry } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
+import { shortId } from "@conduit/protocol";
 import { createAuthenticator } from "./auth.js";
+import { requestIdOf } from "./request-id.js";
 import type { Config } from "./config.js";
 import type { EngineDeps } from "./engine/agent.js";
 import { RunningAgents } from "./engine/running-agents.js";
@@ -75,6 +77,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     runningAgents: () => running.size,
   });
 
+  const mcpLog = logger.child({ component: "mcp" });
   const mcpListener = await createMcpListener({
     registry,
     listeners,
@@ -82,7 +85,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     maxBodyBytes: config.maxBodyBytes,
     keepaliveMs: config.heartbeatMs,
     port: config.mcpPort,
-    observer: metrics.observer,
+    observer: {
+      forwarded(event) {
+        metrics.observer.forwarded?.(event);
+        mcpLog.info(
+          { responseId: shortId(event.responseId), mcp: event.mcp, method: event.method, outcome: event.outcome, ms: Math.round(event.durationMs) },
+          "mcp request",
+        );
+      },
+    },
   });
 
   const engine: EngineDeps = {
@@ -101,7 +112,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     authenticate: (req) => authenticate(req) || { status: 401, body: { error: { code: 401, message: "missing or invalid bearer key" } } },
     maxPayload: config.wsMaxFrameBytes,
     onConnection: (ws, req) => {
-      handleCompletionsSocket(ws, req, wsDeps).catch((err: unknown) => {
+      const streamLogger = wsDeps.logger.child({ req: requestIdOf(req.headers) });
+      handleCompletionsSocket(ws, req, { ...wsDeps, logger: streamLogger }).catch((err: unknown) => {
         wsDeps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "websocket stream failed");
       });
     },

@@ -7,6 +7,7 @@ import type { Metrics } from "./metrics.js";
 import { handleCompletionsPost, type CompletionsPostDeps } from "./routes/completions-post.js";
 import { handleHealth } from "./routes/health.js";
 import { handleMetrics } from "./routes/metrics.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 
 export const COMPLETIONS_PATH = "/agent/completions";
 
@@ -30,7 +31,7 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
 }
 
 /** Routes one request of the public listener; every route requires the bearer key when API_KEYS is set. */
-async function route(req: IncomingMessage, res: ServerResponse, deps: PublicServerDeps): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, deps: PublicServerDeps, requestId: string): Promise<void> {
   if (!deps.authenticate(req)) {
     sendError(res, 401, "missing or invalid bearer key", { "www-authenticate": 'Bearer realm="conduit"' });
     return;
@@ -40,7 +41,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: PublicServ
   switch (pathname) {
     case COMPLETIONS_PATH:
       if (method !== "POST") return methodNotAllowed(res, "POST, GET (WebSocket upgrade)");
-      return handleCompletionsPost(req, res, deps.post);
+      return handleCompletionsPost(req, res, { ...deps.post, logger: deps.post.logger.child({ req: requestId }) });
     case "/healthz":
       if (method !== "GET" && method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
       return handleHealth(res, deps.shutdownSignal.aborted);
@@ -55,13 +56,21 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: PublicServ
 /** The public node:http server: HTTP routes plus the WebSocket upgrade on /agent/completions. */
 export function createPublicServer(deps: PublicServerDeps): Server {
   const server = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = requestIdOf(req.headers);
+    const logger = deps.logger.child({ req: requestId });
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     // During shutdown no connection is kept alive: each closes once its response finished.
     if (deps.shutdownSignal.aborted) res.shouldKeepAlive = false;
     res.once("finish", () => {
+      logger.info(
+        { method: req.method, path: pathnameOf(req.url).slice(0, 200), status: res.statusCode, ms: Math.round(performance.now() - started) },
+        "request",
+      );
       if (deps.shutdownSignal.aborted) server.closeIdleConnections();
     });
-    route(req, res, deps).catch((err: unknown) => {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url).slice(0, 200) }, "request failed");
+    route(req, res, deps, requestId).catch((err: unknown) => {
+      logger.error({ err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url).slice(0, 200) }, "request failed");
       if (!res.headersSent) sendError(res, 500, "internal error");
       else res.destroy();
     });

@@ -95,6 +95,31 @@ describe("WebSocket transport with the attach CLI", () => {
     expect(metrics).toMatch(/^conduit_forward_duration_seconds_count\{method="tools\/call"\} 3$/m);
     expect(metrics).toMatch(/^conduit_open_sockets 0$/m);
     expect(metrics).toMatch(/^conduit_registered_ids 0$/m);
+
+    // Logs: one "mcp request" line per forwarded call with method, outcome and duration, every
+    // response id shortened — no log line anywhere holds a full id (it is a capability).
+    const logs = api.logs();
+    const calls = logs.filter((line) => line.msg === "mcp request" && line.method === "tools/call");
+    expect(calls).toHaveLength(3);
+    for (const line of calls) {
+      expect(line).toMatchObject({ mcp: "objectiveai", outcome: "ok", ms: expect.any(Number) });
+      expect(String(line.responseId).endsWith("…")).toBe(true);
+    }
+    const everyLine = JSON.stringify(logs);
+    for (const id of ids) expect(everyLine).not.toContain(id);
+    const finished = logs.find((line) => line.msg === "swarm finished" && line.transport === "ws");
+    expect(finished?.req).toEqual(expect.any(String));
+  });
+
+  it("echoes X-Request-Id and logs each HTTP request with it", async () => {
+    const response = await fetch(`${api.baseUrl}/healthz`, { headers: { "x-request-id": "trace-42" } });
+    expect(response.headers.get("x-request-id")).toBe("trace-42");
+    const fresh = await fetch(`${api.baseUrl}/healthz`);
+    const freshId = fresh.headers.get("x-request-id");
+    expect(freshId).toMatch(/^[A-Za-z0-9_-]{8}$/);
+    await expect
+      .poll(() => api.logs().find((line) => line.msg === "request" && line.req === "trace-42"))
+      .toMatchObject({ method: "GET", path: "/healthz", status: 200 });
   });
 
   it("delivers a notify line to the waiting agent, echoed as a notification chunk", async () => {

@@ -1,0 +1,247 @@
+// tools/call round trips of the official SDK Client (the agent) through the
+// whole tunnel — loopback mcp-route → reverse channel → WebSocket → attach()
+// → HTTP upstream and back — against the same SDK Client talking to that same
+// upstream directly. Everything runs in this one process on 127.0.0.1.
+// Run after `npx tsup`:
+//   node bench/tunnel.bench.mjs     (BENCH_N / BENCH_C / BENCH_ROUNDS scale it)
+// Baseline and tunnel are measured in alternating rounds; calls/s is the median
+// round, latencies are pooled over every sequential round of each side.
+import console from "node:console";
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import { performance } from "node:perf_hooks";
+import process from "node:process";
+import { setTimeout } from "node:timers";
+import { URL } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { McpListenerRegistry } from "@conduit/listeners";
+import { createMcpListener } from "@conduit/mcp-route";
+import { Header, OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
+import { ReverseChannelRegistry } from "@conduit/registry";
+import { Conduit, createUpgradeHandler } from "@conduit/ws-server";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { z } from "zod";
+import { attach } from "../dist/index.js";
+
+const SEQUENTIAL = Number(process.env.BENCH_N ?? 500);
+const CONCURRENT_TOTAL = Number(process.env.BENCH_C ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = 16;
+const WARMUP = 300;
+/** A hung part must not keep the bench (or CI) waiting: fail loudly instead. */
+const WATCHDOG_MS = 180_000;
+
+const watchdog = setTimeout(() => {
+  console.error(`bench did not finish within ${WATCHDOG_MS / 1000} s`);
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc");
+const benchStart = performance.now();
+
+// ── the upstream: an SDK McpServer over Streamable HTTP, one instance per session ──
+const upstreamSessions = new Map();
+const upstreamServer = createServer(async (req, res) => {
+  const sessionId = req.headers["mcp-session-id"];
+  let transport = typeof sessionId === "string" ? upstreamSessions.get(sessionId) : undefined;
+  if (!transport) {
+    const created = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => upstreamSessions.set(id, created),
+    });
+    const server = new McpServer({ name: "bench-upstream", version: "1.0.0" });
+    server.registerTool("echo", { description: "echoes its text", inputSchema: { text: z.string() } }, async ({ text }) => ({
+      content: [{ type: "text", text }],
+    }));
+    await server.connect(created);
+    transport = created;
+  }
+  await transport.handleRequest(req, res);
+});
+upstreamServer.listen(0, "127.0.0.1");
+await once(upstreamServer, "listening");
+const upstreamUrl = `http://127.0.0.1:${upstreamServer.address().port}/mcp`;
+
+// ── the API side, composed as apps/api does: node:http + ws-server + mcp-route ──
+const registry = new ReverseChannelRegistry();
+const listeners = new McpListenerRegistry();
+const conduit = new Conduit({ registry, listeners, notify: () => {} });
+const route = await createMcpListener({ registry, listeners, port: 0 });
+const sockets = [];
+const upgrade = createUpgradeHandler({
+  path: "/agent/completions",
+  onConnection: (ws) => {
+    const socket = conduit.attach(ws);
+    sockets.push(socket);
+    void announceOneAgent(socket);
+  },
+});
+/** The stream: one response id registered on the socket and announced in a chunk; the socket stays open. */
+async function announceOneAgent(socket) {
+  const body = await socket.readBody((json) => ({ ok: true, value: json }));
+  if (!body.ok) return;
+  const id = mintResponseId();
+  socket.handle.register(id);
+  await socket.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
+}
+const apiServer = createServer((_req, res) => {
+  res.statusCode = 404;
+  res.end();
+});
+apiServer.on("upgrade", upgrade.handle);
+apiServer.listen(0, "127.0.0.1");
+await once(apiServer, "listening");
+
+// ── the user's side: attach() with the same upstream over HTTP ──
+const session = attach({
+  url: `ws://127.0.0.1:${apiServer.address().port}/agent/completions`,
+  body: { bench: true },
+  mcps: { [OBJECTIVEAI_MCP]: { kind: "http", url: upstreamUrl } },
+});
+const first = await session[Symbol.asyncIterator]().next();
+if (first.done) throw new Error("the stream ended before announcing its response id");
+const responseId = first.value.id;
+
+// ── the two agents ──
+async function connectAgent(url, headers) {
+  const client = new Client({ name: "bench-agent", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  return client;
+}
+const baseline = await connectAgent(upstreamUrl, {});
+const tunnel = await connectAgent(`${route.url}/${OBJECTIVEAI_MCP}`, { [Header.ResponseId]: responseId });
+
+const ARGS = { name: "echo", arguments: { text: "hello through the tunnel" } };
+async function call(client) {
+  const result = await client.callTool(ARGS);
+  if (result.isError || result.content?.[0]?.text !== ARGS.arguments.text) {
+    throw new Error(`bad answer: ${JSON.stringify(result)}`);
+  }
+}
+
+/** Returns calls/s and fills `latencies` (ms) with one entry per call. */
+async function sequential(client, n, latencies) {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await call(client);
+    latencies.push(performance.now() - t0);
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function concurrent(client, total) {
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      await call(client);
+    }
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return total / ((performance.now() - start) / 1000);
+}
+
+await sequential(baseline, WARMUP, []);
+await sequential(tunnel, WARMUP, []);
+await concurrent(baseline, WARMUP);
+await concurrent(tunnel, WARMUP);
+
+gc();
+const before = process.memoryUsage();
+const measuredStart = performance.now();
+
+const runs = {
+  seqBase: [],
+  seqTunnel: [],
+  conBase: [],
+  conTunnel: [],
+  latBase: [],
+  latTunnel: [],
+};
+for (let round = 0; round < ROUNDS; round++) {
+  runs.seqBase.push(await sequential(baseline, SEQUENTIAL, runs.latBase));
+  runs.seqTunnel.push(await sequential(tunnel, SEQUENTIAL, runs.latTunnel));
+  runs.conBase.push(await concurrent(baseline, CONCURRENT_TOTAL));
+  runs.conTunnel.push(await concurrent(tunnel, CONCURRENT_TOTAL));
+}
+const measuredSeconds = (performance.now() - measuredStart) / 1000;
+
+// Every call has been answered: nothing may be left waiting on the channel.
+const channel = sockets[0].channel;
+const pendingAfter = channel.pending.size;
+const conduitPending = conduit.pendingCount;
+const registryWhileAttached = registry.size;
+gc();
+const after = process.memoryUsage();
+
+// ── shut everything down; the ids must leave the registry with the socket ──
+await baseline.close();
+await tunnel.close();
+await session.close();
+await sockets[0].closed;
+const registryAfterClose = registry.size;
+const sseKeysAfterClose = listeners.keyCount;
+await conduit.closeAll(1001, "bench over", 500);
+upgrade.close();
+apiServer.closeAllConnections();
+await new Promise((resolve) => apiServer.close(resolve));
+await route.close();
+for (const transport of upstreamSessions.values()) await transport.close();
+upstreamServer.closeAllConnections();
+await new Promise((resolve) => upstreamServer.close(resolve));
+
+// ── report ──
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+const fmt = (n) => Math.round(n).toLocaleString("en-US").padStart(8);
+const ms = (n) => `${n.toFixed(2)} ms`.padStart(8);
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const growth = (key) =>
+  `${mb(before[key])} → ${mb(after[key])} (${after[key] >= before[key] ? "+" : ""}${mb(after[key] - before[key])})`;
+const rounds = (values) => `[${values.map((v) => Math.round(v)).join(", ")}]`;
+
+const seqBase = median(runs.seqBase);
+const seqTunnel = median(runs.seqTunnel);
+const conBase = median(runs.conBase);
+const conTunnel = median(runs.conTunnel);
+const print = (line) => console.log(line);
+print(`SDK Client tools/call round trips, node ${process.version}, median of ${ROUNDS} alternating rounds`);
+print(`${"calls/s".padEnd(34)} baseline    tunnel   tunnel/baseline`);
+print(`${`sequential (n=${SEQUENTIAL}/round)`.padEnd(34)} ${fmt(seqBase)}  ${fmt(seqTunnel)}   ${(seqTunnel / seqBase).toFixed(2)}`);
+print(`${`concurrency ${CONCURRENCY} (n=${CONCURRENT_TOTAL}/round)`.padEnd(34)} ${fmt(conBase)}  ${fmt(conTunnel)}   ${(conTunnel / conBase).toFixed(2)}`);
+print(`${"latency, sequential".padEnd(34)} baseline    tunnel   tunnel/baseline`);
+for (const p of [50, 99]) {
+  const base = percentile(runs.latBase, p);
+  const tun = percentile(runs.latTunnel, p);
+  print(`${`p${p} (${runs.latBase.length} calls each)`.padEnd(34)} ${ms(base)}  ${ms(tun)}   ${(tun / base).toFixed(2)}`);
+}
+print(`rounds seq  baseline ${rounds(runs.seqBase)}  tunnel ${rounds(runs.seqTunnel)}`);
+print(`rounds c16  baseline ${rounds(runs.conBase)}  tunnel ${rounds(runs.conTunnel)}`);
+print(`RSS  ${growth("rss")} over ${measuredSeconds.toFixed(1)} s after warm-up`);
+print(`heap ${growth("heapUsed")}`);
+print(
+  `after the runs: channel pending ${pendingAfter}, conduit pending ${conduitPending}, ` +
+    `registry ${registryWhileAttached} (1 expected); after close: registry ${registryAfterClose}, SSE keys ${sseKeysAfterClose}`,
+);
+print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
+
+const leaks = [];
+if (pendingAfter !== 0 || conduitPending !== 0) leaks.push("requests still pending on the channel");
+if (registryWhileAttached !== 1) leaks.push(`registry held ${registryWhileAttached} ids while attached`);
+if (registryAfterClose !== 0) leaks.push(`registry held ${registryAfterClose} ids after close`);
+if (leaks.length > 0) {
+  console.error(`memory check failed: ${leaks.join("; ")}`);
+  process.exitCode = 1;
+}
