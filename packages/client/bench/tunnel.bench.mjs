@@ -32,7 +32,7 @@ const SEQUENTIAL = Number(process.env.BENCH_N ?? 500);
 const CONCURRENT_TOTAL = Number(process.env.BENCH_C ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = 16;
-const WARMUP = 300;
+const WARMUP = 600;
 /** A hung part must not keep the bench (or CI) waiting: fail loudly instead. */
 const WATCHDOG_MS = 180_000;
 
@@ -41,6 +41,24 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, WATCHDOG_MS);
 watchdog.unref();
+
+// The SDK's StreamableHTTPClientTransport passes its one long-lived AbortSignal
+// to every fetch; undici adds an abort listener to it per Request and removes
+// it only when that Request is garbage-collected, so a few thousand calls
+// between two major GCs cross undici's limit of 1500 and Node prints one
+// MaxListenersExceededWarning per further call — on the agents' transports and
+// on attach()'s own transport to the upstream alike. Counted and summarised
+// here instead of printed a thousand times; any other warning is printed as is.
+const abortWarnings = { count: 0, peak: 0 };
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name === "MaxListenersExceededWarning" && warning.type === "abort") {
+    abortWarnings.count++;
+    abortWarnings.peak = Math.max(abortWarnings.peak, warning.count ?? 0);
+  } else {
+    console.error(warning);
+  }
+});
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc");
@@ -167,11 +185,17 @@ const runs = {
   latBase: [],
   latTunnel: [],
 };
+// A full GC before every timed phase, outside the timing: no phase pays for the
+// garbage of the one before it.
+const phase = async (run) => {
+  gc();
+  return run();
+};
 for (let round = 0; round < ROUNDS; round++) {
-  runs.seqBase.push(await sequential(baseline, SEQUENTIAL, runs.latBase));
-  runs.seqTunnel.push(await sequential(tunnel, SEQUENTIAL, runs.latTunnel));
-  runs.conBase.push(await concurrent(baseline, CONCURRENT_TOTAL));
-  runs.conTunnel.push(await concurrent(tunnel, CONCURRENT_TOTAL));
+  runs.seqBase.push(await phase(() => sequential(baseline, SEQUENTIAL, runs.latBase)));
+  runs.seqTunnel.push(await phase(() => sequential(tunnel, SEQUENTIAL, runs.latTunnel)));
+  runs.conBase.push(await phase(() => concurrent(baseline, CONCURRENT_TOTAL)));
+  runs.conTunnel.push(await phase(() => concurrent(tunnel, CONCURRENT_TOTAL)));
 }
 const measuredSeconds = (performance.now() - measuredStart) / 1000;
 
@@ -230,11 +254,14 @@ for (const p of [50, 99]) {
 print(`rounds seq  baseline ${rounds(runs.seqBase)}  tunnel ${rounds(runs.seqTunnel)}`);
 print(`rounds c16  baseline ${rounds(runs.conBase)}  tunnel ${rounds(runs.conTunnel)}`);
 print(`RSS  ${growth("rss")} over ${measuredSeconds.toFixed(1)} s after warm-up`);
-print(`heap ${growth("heapUsed")}`);
+print(`heap ${growth("heapUsed")}, heap total ${growth("heapTotal")}, external ${growth("external")}`);
 print(
   `after the runs: channel pending ${pendingAfter}, conduit pending ${conduitPending}, ` +
     `registry ${registryWhileAttached} (1 expected); after close: registry ${registryAfterClose}, SSE keys ${sseKeysAfterClose}`,
 );
+if (abortWarnings.count > 0) {
+  print(`MaxListenersExceededWarning on an SDK transport's AbortSignal: ${abortWarnings.count} times, peak ${abortWarnings.peak} listeners (undici frees them at GC: see the comment in this file)`);
+}
 print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
 
 const leaks = [];
