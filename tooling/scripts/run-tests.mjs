@@ -41,7 +41,9 @@ for (const dir of withTests) {
   failed += result.numFailedTests;
   skipped += result.numPendingTests + (result.numTodoTests ?? 0);
   // A suite that failed to load has no tests counted but is a failure all the same.
-  failed += (result.testResults ?? []).filter((file) => file.status === "failed" && file.assertionResults.length === 0).length;
+  failed += (result.testResults ?? []).filter(
+    (file) => file.status === "failed" && file.assertionResults.length === 0,
+  ).length;
 }
 if (testStatus !== 0 && failed === 0) failed = 1;
 

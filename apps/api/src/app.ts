@@ -89,7 +89,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       forwarded(event) {
         metrics.observer.forwarded?.(event);
         mcpLog.info(
-          { responseId: shortId(event.responseId), mcp: event.mcp, method: event.method, outcome: event.outcome, ms: Math.round(event.durationMs) },
+          {
+            responseId: shortId(event.responseId),
+            mcp: event.mcp,
+            method: event.method,
+            outcome: event.outcome,
+            ms: Math.round(event.durationMs),
+          },
           "mcp request",
         );
       },
@@ -106,10 +112,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   };
 
   const authenticate = createAuthenticator(config.apiKeys);
-  const wsDeps = { conduit, engine, maxSwarm: config.maxSwarm, shutdownSignal: shutdown.signal, logger: logger.child({ component: "ws-route" }) };
+  const wsDeps = {
+    conduit,
+    engine,
+    maxSwarm: config.maxSwarm,
+    shutdownSignal: shutdown.signal,
+    logger: logger.child({ component: "ws-route" }),
+  };
   const upgrade = createUpgradeHandler({
     path: COMPLETIONS_PATH,
-    authenticate: (req) => authenticate(req) || { status: 401, body: { error: { code: 401, message: "missing or invalid bearer key" } } },
+    authenticate: (req) =>
+      authenticate(req) || { status: 401, body: { error: { code: 401, message: "missing or invalid bearer key" } } },
     maxPayload: config.wsMaxFrameBytes,
     onConnection: (ws, req) => {
       const streamLogger = wsDeps.logger.child({ req: requestIdOf(req.headers) });
@@ -122,7 +135,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const server = createPublicServer({
     authenticate,
     metrics,
-    post: { engine, maxSwarm: config.maxSwarm, maxBodyBytes: config.maxBodyBytes, shutdownSignal: shutdown.signal, logger: logger.child({ component: "post" }) },
+    post: {
+      engine,
+      maxSwarm: config.maxSwarm,
+      maxBodyBytes: config.maxBodyBytes,
+      shutdownSignal: shutdown.signal,
+      logger: logger.child({ component: "post" }),
+    },
     upgrade,
     shutdownSignal: shutdown.signal,
     logger,

@@ -51,7 +51,12 @@ const port = integer(0, 65_535);
 
 const apiKeys = z
   .string()
-  .transform((text) => text.split(",").map((key) => key.trim()).filter((key) => key.length > 0))
+  .transform((text) =>
+    text
+      .split(",")
+      .map((key) => key.trim())
+      .filter((key) => key.length > 0),
+  )
   .pipe(z.array(z.string()).min(1, "is set but lists no key (unset it to run without auth)"));
 
 const baseUrl = z
@@ -76,23 +81,142 @@ function spec<K extends keyof Config>(value: VarSpec<K>): VarSpec<K> {
 
 /** Every variable, in the order --help and the README list them. */
 export const CONFIG_VARS = [
-  spec({ key: "address", env: "ADDRESS", flag: "address", default: "0.0.0.0", description: "public listener address", schema: z.string().trim().min(1, "must not be empty") }),
-  spec({ key: "port", env: "PORT", flag: "port", default: "5000", description: "public listener port (0 = ephemeral)", schema: port }),
-  spec({ key: "mcpPort", env: "MCP_PORT", flag: "mcp-port", default: "0", description: "loopback MCP listener port on 127.0.0.1 (0 = ephemeral)", schema: port }),
-  spec({ key: "apiKeys", env: "API_KEYS", flag: "api-keys", default: undefined, description: "comma-separated bearer keys; unset = open", schema: apiKeys }),
-  spec({ key: "maxSwarm", env: "MAX_SWARM", flag: "max-swarm", default: "64", description: "largest n (agents per request)", schema: integer(1) }),
-  spec({ key: "reverseChannelTimeoutMs", env: "REVERSE_CHANNEL_TIMEOUT_MS", flag: "reverse-channel-timeout-ms", default: "30000", description: "time the attach client has to answer a server_request", schema: integer(1) }),
-  spec({ key: "maxPendingPerChannel", env: "MAX_PENDING_PER_CHANNEL", flag: "max-pending-per-channel", default: "1024", description: "server_requests in flight per WebSocket", schema: integer(1) }),
-  spec({ key: "maxIdsPerSocket", env: "MAX_IDS_PER_SOCKET", flag: "max-ids-per-socket", default: "1024", description: "response ids registered per WebSocket", schema: integer(1) }),
-  spec({ key: "maxSseSubscribersPerId", env: "MAX_SSE_SUBSCRIBERS_PER_ID", flag: "max-sse-subscribers-per-id", default: "16", description: "GET-SSE streams per response id", schema: integer(0) }),
-  spec({ key: "wsMaxFrameBytes", env: "WS_MAX_FRAME_BYTES", flag: "ws-max-frame-bytes", default: String(16 * MIB), description: "largest WebSocket frame", schema: integer(1) }),
-  spec({ key: "maxBodyBytes", env: "MAX_BODY_BYTES", flag: "max-body-bytes", default: String(4 * MIB), description: "largest POST body (public and MCP route)", schema: integer(1) }),
-  spec({ key: "heartbeatMs", env: "HEARTBEAT_MS", flag: "heartbeat-ms", default: "15000", description: "WebSocket ping interval", schema: integer(1) }),
-  spec({ key: "idleTimeoutMs", env: "IDLE_TIMEOUT_MS", flag: "idle-timeout-ms", default: "30000", description: "end a WebSocket silent for this long", schema: integer(1) }),
-  spec({ key: "shutdownTimeoutMs", env: "SHUTDOWN_TIMEOUT_MS", flag: "shutdown-timeout-ms", default: "10000", description: "bound on graceful shutdown before a forced exit", schema: integer(1) }),
-  spec({ key: "logLevel", env: "LOG_LEVEL", flag: "log-level", default: "info", description: `log level (${LOG_LEVELS.join(", ")})`, schema: z.enum(LOG_LEVELS) }),
-  spec({ key: "openaiBaseUrl", env: "OPENAI_BASE_URL", flag: "openai-base-url", default: "https://openrouter.ai/api/v1", description: "OpenAI-compatible Chat Completions base URL", schema: baseUrl }),
-  spec({ key: "openaiApiKey", env: "OPENAI_API_KEY", flag: "openai-api-key", default: undefined, description: "bearer key for OPENAI_BASE_URL", schema: z.string() }),
+  spec({
+    key: "address",
+    env: "ADDRESS",
+    flag: "address",
+    default: "0.0.0.0",
+    description: "public listener address",
+    schema: z.string().trim().min(1, "must not be empty"),
+  }),
+  spec({
+    key: "port",
+    env: "PORT",
+    flag: "port",
+    default: "5000",
+    description: "public listener port (0 = ephemeral)",
+    schema: port,
+  }),
+  spec({
+    key: "mcpPort",
+    env: "MCP_PORT",
+    flag: "mcp-port",
+    default: "0",
+    description: "loopback MCP listener port on 127.0.0.1 (0 = ephemeral)",
+    schema: port,
+  }),
+  spec({
+    key: "apiKeys",
+    env: "API_KEYS",
+    flag: "api-keys",
+    default: undefined,
+    description: "comma-separated bearer keys; unset = open",
+    schema: apiKeys,
+  }),
+  spec({
+    key: "maxSwarm",
+    env: "MAX_SWARM",
+    flag: "max-swarm",
+    default: "64",
+    description: "largest n (agents per request)",
+    schema: integer(1),
+  }),
+  spec({
+    key: "reverseChannelTimeoutMs",
+    env: "REVERSE_CHANNEL_TIMEOUT_MS",
+    flag: "reverse-channel-timeout-ms",
+    default: "30000",
+    description: "time the attach client has to answer a server_request",
+    schema: integer(1),
+  }),
+  spec({
+    key: "maxPendingPerChannel",
+    env: "MAX_PENDING_PER_CHANNEL",
+    flag: "max-pending-per-channel",
+    default: "1024",
+    description: "server_requests in flight per WebSocket",
+    schema: integer(1),
+  }),
+  spec({
+    key: "maxIdsPerSocket",
+    env: "MAX_IDS_PER_SOCKET",
+    flag: "max-ids-per-socket",
+    default: "1024",
+    description: "response ids registered per WebSocket",
+    schema: integer(1),
+  }),
+  spec({
+    key: "maxSseSubscribersPerId",
+    env: "MAX_SSE_SUBSCRIBERS_PER_ID",
+    flag: "max-sse-subscribers-per-id",
+    default: "16",
+    description: "GET-SSE streams per response id",
+    schema: integer(0),
+  }),
+  spec({
+    key: "wsMaxFrameBytes",
+    env: "WS_MAX_FRAME_BYTES",
+    flag: "ws-max-frame-bytes",
+    default: String(16 * MIB),
+    description: "largest WebSocket frame",
+    schema: integer(1),
+  }),
+  spec({
+    key: "maxBodyBytes",
+    env: "MAX_BODY_BYTES",
+    flag: "max-body-bytes",
+    default: String(4 * MIB),
+    description: "largest POST body (public and MCP route)",
+    schema: integer(1),
+  }),
+  spec({
+    key: "heartbeatMs",
+    env: "HEARTBEAT_MS",
+    flag: "heartbeat-ms",
+    default: "15000",
+    description: "WebSocket ping interval",
+    schema: integer(1),
+  }),
+  spec({
+    key: "idleTimeoutMs",
+    env: "IDLE_TIMEOUT_MS",
+    flag: "idle-timeout-ms",
+    default: "30000",
+    description: "end a WebSocket silent for this long",
+    schema: integer(1),
+  }),
+  spec({
+    key: "shutdownTimeoutMs",
+    env: "SHUTDOWN_TIMEOUT_MS",
+    flag: "shutdown-timeout-ms",
+    default: "10000",
+    description: "bound on graceful shutdown before a forced exit",
+    schema: integer(1),
+  }),
+  spec({
+    key: "logLevel",
+    env: "LOG_LEVEL",
+    flag: "log-level",
+    default: "info",
+    description: `log level (${LOG_LEVELS.join(", ")})`,
+    schema: z.enum(LOG_LEVELS),
+  }),
+  spec({
+    key: "openaiBaseUrl",
+    env: "OPENAI_BASE_URL",
+    flag: "openai-base-url",
+    default: "https://openrouter.ai/api/v1",
+    description: "OpenAI-compatible Chat Completions base URL",
+    schema: baseUrl,
+  }),
+  spec({
+    key: "openaiApiKey",
+    env: "OPENAI_API_KEY",
+    flag: "openai-api-key",
+    default: undefined,
+    description: "bearer key for OPENAI_BASE_URL",
+    schema: z.string(),
+  }),
 ] as const;
 
 type AnySpec = (typeof CONFIG_VARS)[number];
@@ -130,7 +254,11 @@ function parseOne(item: AnySpec, raw: string, source: string): unknown {
  * Reads every variable: a flag wins over the environment, which wins over the
  * default. Throws ConfigError naming the variable (and flag) on a bad value.
  */
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, print: (text: string) => void = () => undefined): Config {
+export function loadConfig(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  print: (text: string) => void = () => undefined,
+): Config {
   const command = buildCommand();
   command.configureOutput({ writeOut: print, writeErr: () => undefined, outputError: () => undefined });
   try {

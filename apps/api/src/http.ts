@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Writes a JSON response (unless the response already started). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -14,11 +19,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** `{"error":{"code":<status>,"message":…}}` — the shape of every public HTTP error. */
-export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error: { code: status, message } }, headers);
 }
 
-export type BodyRead = { ok: true; text: string } | { ok: false; status: 413 | 400; message: string } | { ok: false; status: 0 };
+export type BodyRead =
+  { ok: true; text: string } | { ok: false; status: 413 | 400; message: string } | { ok: false; status: 0 };
 
 /**
  * Reads a request body up to `limit` bytes. Past it (declared or streamed)
@@ -26,7 +37,11 @@ export type BodyRead = { ok: true; text: string } | { ok: false; status: 413 | 4
  * of an oversized upload is never buffered. status 0: the client went away.
  */
 export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<BodyRead> {
-  const tooLarge: BodyRead = { ok: false, status: 413, message: `request body exceeds MAX_BODY_BYTES (${limit} bytes)` };
+  const tooLarge: BodyRead = {
+    ok: false,
+    status: 413,
+    message: `request body exceeds MAX_BODY_BYTES (${limit} bytes)`,
+  };
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     res.shouldKeepAlive = false;

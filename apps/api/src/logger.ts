@@ -13,7 +13,10 @@ export function createLogger(level: LogLevel): Logger {
     {
       level,
       base: { pid: process.pid },
-      redact: { paths: ["req.headers.authorization", "headers.authorization", "*.authorization"], censor: "[redacted]" },
+      redact: {
+        paths: ["req.headers.authorization", "headers.authorization", "*.authorization"],
+        censor: "[redacted]",
+      },
     },
     destination({ dest: 1, sync: true }),
   );

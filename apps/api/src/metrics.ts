@@ -45,8 +45,12 @@ export class Metrics {
     };
     live("conduit_open_sockets", "WebSockets attached to the conduit", () => sources.openSockets());
     live("conduit_registered_ids", "response ids registered on a reverse channel", () => sources.registeredIds());
-    live("conduit_pending_requests", "server_requests awaiting their server_response, over all sockets", () => sources.pendingRequests());
-    live("conduit_sse_subscribers", "open GET-SSE list_changed streams on the MCP listener", () => sources.sseSubscribers());
+    live("conduit_pending_requests", "server_requests awaiting their server_response, over all sockets", () =>
+      sources.pendingRequests(),
+    );
+    live("conduit_sse_subscribers", "open GET-SSE list_changed streams on the MCP listener", () =>
+      sources.sseSubscribers(),
+    );
     live("conduit_agents_running", "agents currently running", () => sources.runningAgents());
 
     const forwarded = new Counter({

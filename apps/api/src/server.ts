@@ -31,7 +31,12 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
 }
 
 /** Routes one request of the public listener; every route requires the bearer key when API_KEYS is set. */
-async function route(req: IncomingMessage, res: ServerResponse, deps: PublicServerDeps, requestId: string): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: PublicServerDeps,
+  requestId: string,
+): Promise<void> {
   if (!deps.authenticate(req)) {
     sendError(res, 401, "missing or invalid bearer key", { "www-authenticate": 'Bearer realm="conduit"' });
     return;
@@ -64,13 +69,21 @@ export function createPublicServer(deps: PublicServerDeps): Server {
     if (deps.shutdownSignal.aborted) res.shouldKeepAlive = false;
     res.once("finish", () => {
       logger.info(
-        { method: req.method, path: pathnameOf(req.url).slice(0, 200), status: res.statusCode, ms: Math.round(performance.now() - started) },
+        {
+          method: req.method,
+          path: pathnameOf(req.url).slice(0, 200),
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
         "request",
       );
       if (deps.shutdownSignal.aborted) server.closeIdleConnections();
     });
     route(req, res, deps, requestId).catch((err: unknown) => {
-      logger.error({ err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url).slice(0, 200) }, "request failed");
+      logger.error(
+        { err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url).slice(0, 200) },
+        "request failed",
+      );
       if (!res.headersSent) sendError(res, 500, "internal error");
       else res.destroy();
     });

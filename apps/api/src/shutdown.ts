@@ -58,7 +58,12 @@ export interface SignalOptions {
  * starts (a signal before a handler exists would kill the process outright);
  * a signal during startup shuts the app down as soon as it is up.
  */
-export function installSignalHandlers(started: Promise<App>, config: Config, logger: Logger, options: SignalOptions = {}): void {
+export function installSignalHandlers(
+  started: Promise<App>,
+  config: Config,
+  logger: Logger,
+  options: SignalOptions = {},
+): void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -28,8 +28,18 @@ describe("configuration", () => {
       openaiBaseUrl: "https://openrouter.ai/api/v1",
       openaiApiKey: undefined,
     });
-    const configured = loadConfig(["--port", "7000"], { PORT: "6000", MAX_SWARM: "3", API_KEYS: " a, ,b ", OPENAI_BASE_URL: "http://x.test/v1/" });
-    expect(configured).toMatchObject({ port: 7000, maxSwarm: 3, apiKeys: ["a", "b"], openaiBaseUrl: "http://x.test/v1" });
+    const configured = loadConfig(["--port", "7000"], {
+      PORT: "6000",
+      MAX_SWARM: "3",
+      API_KEYS: " a, ,b ",
+      OPENAI_BASE_URL: "http://x.test/v1/",
+    });
+    expect(configured).toMatchObject({
+      port: 7000,
+      maxSwarm: 3,
+      apiKeys: ["a", "b"],
+      openaiBaseUrl: "http://x.test/v1",
+    });
   });
 
   it("names the variable of a bad value", () => {
@@ -68,7 +78,10 @@ describe("configuration", () => {
 
   it("warns loudly when open (no API_KEYS) beyond loopback, not on loopback", async () => {
     const open = await startApi({ ADDRESS: "0.0.0.0" });
-    const warning = await open.stdout.waitFor((line) => line.includes("API_KEYS is not set"), "the open-server warning");
+    const warning = await open.stdout.waitFor(
+      (line) => line.includes("API_KEYS is not set"),
+      "the open-server warning",
+    );
     expect(JSON.parse(warning)).toMatchObject({ level: 40, address: "0.0.0.0" });
 
     const loopback = await startApi({ ADDRESS: "127.0.0.1" });

@@ -94,7 +94,8 @@ describe("agents", () => {
 });
 
 describe("auth", () => {
-  const req = (authorization?: string): IncomingMessage => ({ headers: authorization ? { authorization } : {} }) as IncomingMessage;
+  const req = (authorization?: string): IncomingMessage =>
+    ({ headers: authorization ? { authorization } : {} }) as IncomingMessage;
 
   it("accepts only the listed bearer keys", () => {
     const check = createAuthenticator(["alpha", "beta"]);
@@ -115,10 +116,22 @@ describe("UnaryAggregate", () => {
     aggregate.add({ ...base, id: "b", index: 1, delta: { content: "x" } });
     aggregate.add({ ...base, id: "a", index: 0, notification: { content: "n" } });
     aggregate.add({ ...base, id: "a", index: 0, delta: { content: "y" } });
-    aggregate.add({ ...base, id: "a", index: 0, finish_reason: "error", usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }, error: { code: 500, message: "boom" } });
+    aggregate.add({
+      ...base,
+      id: "a",
+      index: 0,
+      finish_reason: "error",
+      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+      error: { code: 500, message: "boom" },
+    });
     const response = aggregate.toResponse();
     expect(response.agents.map((agent) => agent.id)).toEqual(["a", "b"]);
-    expect(response.agents[0]).toMatchObject({ content: "y", notifications: ["n"], finish_reason: "error", error: { code: 500, message: "boom" } });
+    expect(response.agents[0]).toMatchObject({
+      content: "y",
+      notifications: ["n"],
+      finish_reason: "error",
+      error: { code: 500, message: "boom" },
+    });
     expect(response.agents[1]).toMatchObject({ content: "x", finish_reason: null, usage: null });
   });
 });

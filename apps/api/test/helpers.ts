@@ -17,7 +17,8 @@ export const EXTERNAL_MCP_CLIENT = join(FIXTURES, "external-mcp-client.mjs");
 const WAIT_MS = 20_000;
 
 for (const built of [API_MAIN, CLI_MAIN]) {
-  if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm turbo build\` from the repository root first`);
+  if (!existsSync(built))
+    throw new Error(`${built} is missing: run \`pnpm turbo build\` from the repository root first`);
 }
 
 export interface Exit {
@@ -88,7 +89,10 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REP
 export function exitWithin(child: Child, ms = WAIT_MS): Promise<Exit> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`child ${child.proc.pid} did not exit within ${ms} ms\n${child.stderr.text()}`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`child ${child.proc.pid} did not exit within ${ms} ms\n${child.stderr.text()}`)),
+      ms,
+    );
   });
   return Promise.race([child.exited, timeout]).finally(() => clearTimeout(timer));
 }
@@ -143,7 +147,14 @@ function parseJson(line: string): Record<string, unknown> | undefined {
 
 /** Starts the built API on ephemeral ports and resolves once it logged `listening`. */
 export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<Api> {
-  const child = spawnNode([API_MAIN], { ADDRESS: "127.0.0.1", PORT: "0", MCP_PORT: "0", LOG_LEVEL: "info", API_KEYS: undefined, ...env });
+  const child = spawnNode([API_MAIN], {
+    ADDRESS: "127.0.0.1",
+    PORT: "0",
+    MCP_PORT: "0",
+    LOG_LEVEL: "info",
+    API_KEYS: undefined,
+    ...env,
+  });
   const line = await Promise.race([
     child.stdout.waitFor((text) => parseJson(text)?.msg === "listening", "the listening log line"),
     child.exited.then((exit) => {
@@ -160,7 +171,8 @@ export async function startApi(env: NodeJS.ProcessEnv = {}): Promise<Api> {
     baseUrl: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/agent/completions`,
     mcpUrl: `http://127.0.0.1:${mcpPort}`,
-    logs: () => child.stdout.lines.map(parseJson).filter((value): value is Record<string, unknown> => value !== undefined),
+    logs: () =>
+      child.stdout.lines.map(parseJson).filter((value): value is Record<string, unknown> => value !== undefined),
   };
 }
 
@@ -188,7 +200,8 @@ export function startCli(wsUrl: string, body: unknown, options: CliOptions = {})
   const pidFile = join(dir, "upstreams.ndjson");
   writeFileSync(bodyFile, JSON.stringify(body));
   const args = [CLI_MAIN, "attach", wsUrl, "--body", bodyFile, "--json"];
-  if (options.everything ?? true) args.push("--mcp", `objectiveai=${process.execPath} ${EVERYTHING_WITH_PID} ${pidFile}`);
+  if (options.everything ?? true)
+    args.push("--mcp", `objectiveai=${process.execPath} ${EVERYTHING_WITH_PID} ${pidFile}`);
   if (options.apiKey !== undefined) args.push("--api-key", options.apiKey);
   const child = spawnNode(args, { CONDUIT_API_KEY: undefined });
   const chunks = (): Chunk[] => child.stdout.lines.map((line) => JSON.parse(line) as Chunk);
@@ -249,7 +262,9 @@ export function mockBody(turns: unknown[], extra: Record<string, unknown> = {}):
   return { agent: { upstream: "mock", turns }, ...extra };
 }
 
-export const ECHO = (message: string): unknown => ({ tool_calls: [{ mcp: "objectiveai", name: "echo", arguments: { message } }] });
+export const ECHO = (message: string): unknown => ({
+  tool_calls: [{ mcp: "objectiveai", name: "echo", arguments: { message } }],
+});
 export const DECLARE_EVERYTHING = { client_objectiveai_mcp: { mcps: ["objectiveai"], arguments: {} } };
 
 export interface RawSocket {

@@ -23,7 +23,8 @@ afterAll(async () => {
   await cleanup();
 });
 
-const dataOf = (frame: Record<string, unknown>): Chunk | undefined => (frame.type === "chunk" ? (frame.data as Chunk) : undefined);
+const dataOf = (frame: Record<string, unknown>): Chunk | undefined =>
+  frame.type === "chunk" ? (frame.data as Chunk) : undefined;
 
 async function metricsText(): Promise<string> {
   return (await fetch(`${api.baseUrl}/metrics`)).text();
@@ -32,10 +33,14 @@ async function metricsText(): Promise<string> {
 /** Opens a GET-SSE stream on the MCP listener and resolves with its status (the stream stays open). */
 function openSse(responseId: string): Promise<{ status: number; close(): void }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${api.mcpUrl}/objectiveai`, { headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
-    });
+    const req = request(
+      `${api.mcpUrl}/objectiveai`,
+      { headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId } },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -44,8 +49,14 @@ function openSse(responseId: string): Promise<{ status: number; close(): void }>
 describe("reverse-channel limits seen by agents", () => {
   it("fails one agent with -32005 past MAX_PENDING_PER_CHANNEL and the other with -32003 after the timeout", async () => {
     // A client that declares an mcp but never answers a server_request.
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([ECHO("x")], { n: 2, ...DECLARE_EVERYTHING })));
-    const tooMany = await socket.waitForFrame((frame) => dataOf(frame)?.finish_reason === "error", "the first failed agent");
+    const socket = await openRawSocket(
+      api.wsUrl,
+      JSON.stringify(mockBody([ECHO("x")], { n: 2, ...DECLARE_EVERYTHING })),
+    );
+    const tooMany = await socket.waitForFrame(
+      (frame) => dataOf(frame)?.finish_reason === "error",
+      "the first failed agent",
+    );
     expect(dataOf(tooMany)!.error).toMatchObject({ code: -32005 });
     expect(socket.frames.filter((frame) => frame.type === "server_request")).toHaveLength(1);
     expect(await metricsText()).toMatch(/^conduit_pending_requests 1$/m);
@@ -63,7 +74,10 @@ describe("reverse-channel limits seen by agents", () => {
   });
 
   it("refuses a GET-SSE stream past MAX_SSE_SUBSCRIBERS_PER_ID", async () => {
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }])));
+    const socket = await openRawSocket(
+      api.wsUrl,
+      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }])),
+    );
     const first = dataOf(await socket.waitForFrame((frame) => dataOf(frame) !== undefined, "the first chunk"))!;
     const stream = await openSse(first.id);
     expect(stream.status).toBe(200);
@@ -76,7 +90,11 @@ describe("reverse-channel limits seen by agents", () => {
   });
 
   it("ends a socket that stops answering pings after IDLE_TIMEOUT_MS and cancels its agents", async () => {
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }])), { autoPong: false });
+    const socket = await openRawSocket(
+      api.wsUrl,
+      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }])),
+      { autoPong: false },
+    );
     await socket.waitForFrame((frame) => dataOf(frame) !== undefined, "the first chunk");
     expect((await socket.closed).code).toBe(1006);
     // The server released the socket: nothing is registered or running any more.

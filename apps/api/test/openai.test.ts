@@ -12,7 +12,10 @@ interface Seen {
     stream: boolean;
     stream_options?: unknown;
     messages: { role: string; content: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
-    tools?: { type: string; function: { name: string; description?: string; parameters: { properties?: Record<string, unknown> } } }[];
+    tools?: {
+      type: string;
+      function: { name: string; description?: string; parameters: { properties?: Record<string, unknown> } };
+    }[];
   };
 }
 
@@ -47,21 +50,46 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
   if (body.model === "flaky" && flakyFailures === 0) {
     flakyFailures += 1;
-    res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "stub exploded" } }));
+    res
+      .writeHead(500, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: { message: "stub exploded" } }));
     return;
   }
   if (body.model === "looping") {
-    sse(res, [choice({ tool_calls: [{ index: 0, id: `call_${seen.length}`, type: "function", function: { name: "objectiveai__echo", arguments: "{}" } }] }, "tool_calls")]);
+    sse(res, [
+      choice(
+        {
+          tool_calls: [
+            {
+              index: 0,
+              id: `call_${seen.length}`,
+              type: "function",
+              function: { name: "objectiveai__echo", arguments: "{}" },
+            },
+          ],
+        },
+        "tool_calls",
+      ),
+    ]);
     return;
   }
   if (body.model === "tool-user" && !toolMessage) {
     // The call arrives in fragments, as real endpoints stream it.
     sse(res, [
       choice({ role: "assistant", content: "Let me check. " }),
-      choice({ tool_calls: [{ index: 0, id: "call_stub_1", type: "function", function: { name: "objectiveai__echo", arguments: "" } }] }),
+      choice({
+        tool_calls: [
+          { index: 0, id: "call_stub_1", type: "function", function: { name: "objectiveai__echo", arguments: "" } },
+        ],
+      }),
       choice({ tool_calls: [{ index: 0, function: { arguments: '{"message":' } }] }),
       choice({ tool_calls: [{ index: 0, function: { arguments: '"from-llm"}' } }] }, "tool_calls"),
-      { id: "chatcmpl-stub", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } },
+      {
+        id: "chatcmpl-stub",
+        object: "chat.completion.chunk",
+        choices: [],
+        usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
+      },
     ]);
     return;
   }
@@ -69,7 +97,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   sse(res, [
     choice({ role: "assistant", content: said.slice(0, 9) }),
     choice({ content: said.slice(9) }, "stop"),
-    { id: "chatcmpl-stub", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 20, completion_tokens: 5, total_tokens: 25 } },
+    {
+      id: "chatcmpl-stub",
+      object: "chat.completion.chunk",
+      choices: [],
+      usage: { prompt_tokens: 20, completion_tokens: 5, total_tokens: 25 },
+    },
   ]);
 }
 
@@ -96,7 +129,11 @@ afterAll(async () => {
 describe("openai upstream", () => {
   it("offers the MCP tools as functions, runs the call through the tunnel and streams the answer", async () => {
     seen.length = 0;
-    const body = { agent: { upstream: "openai", model: "tool-user" }, messages: [{ role: "user", content: "echo something" }], ...DECLARE_EVERYTHING };
+    const body = {
+      agent: { upstream: "openai", model: "tool-user" },
+      messages: [{ role: "user", content: "echo something" }],
+      ...DECLARE_EVERYTHING,
+    };
     const cli = startCli(api.wsUrl, body);
     const exit = await exitWithin(cli);
     expect(exit.code, cli.stderr.text()).toBe(0);
@@ -105,9 +142,16 @@ describe("openai upstream", () => {
     const call = chunks.find((chunk) => chunk.tool_call)!.tool_call!;
     expect(call).toEqual({ id: "call_stub_1", mcp: "objectiveai", name: "echo", arguments: { message: "from-llm" } });
     const result = chunks.find((chunk) => chunk.tool_result)!.tool_result!;
-    expect(result).toEqual({ tool_call_id: "call_stub_1", content: [{ type: "text", text: "Echo: from-llm" }], is_error: false });
+    expect(result).toEqual({
+      tool_call_id: "call_stub_1",
+      content: [{ type: "text", text: "Echo: from-llm" }],
+      is_error: false,
+    });
     expect(contentOf(chunks)).toBe("Let me check. The tool said: Echo: from-llm");
-    expect(chunks.at(-1)).toMatchObject({ finish_reason: "stop", usage: { prompt_tokens: 31, completion_tokens: 12, total_tokens: 43 } });
+    expect(chunks.at(-1)).toMatchObject({
+      finish_reason: "stop",
+      usage: { prompt_tokens: 31, completion_tokens: 12, total_tokens: 43 },
+    });
     expect(cli.upstreams()).toHaveLength(1);
 
     expect(seen).toHaveLength(2);
@@ -131,11 +175,17 @@ describe("openai upstream", () => {
       method: "POST",
       body: JSON.stringify({ agent: { upstream: "openai", model: "flaky" }, n: 2, stream: true }),
     });
-    const data = (await response.text()).split("\n\n").filter((event) => event.startsWith("data: ")).map((event) => event.slice(6));
+    const data = (await response.text())
+      .split("\n\n")
+      .filter((event) => event.startsWith("data: "))
+      .map((event) => event.slice(6));
     expect(data.at(-1)).toBe("[DONE]");
     const finals = data
       .slice(0, -1)
-      .map((item) => JSON.parse(item) as { index: number; finish_reason?: string; error?: { code: number; message: string } })
+      .map(
+        (item) =>
+          JSON.parse(item) as { index: number; finish_reason?: string; error?: { code: number; message: string } },
+      )
       .filter((chunk) => chunk.finish_reason);
     expect(finals.map((chunk) => chunk.finish_reason).sort()).toEqual(["error", "stop"]);
     const failed = finals.find((chunk) => chunk.finish_reason === "error")!;
@@ -153,9 +203,8 @@ describe("openai upstream", () => {
     expect(json.agents[0]!.finish_reason).toBe("max_turns");
     const requests = seen.filter((item) => item.body.model === "looping");
     expect(requests).toHaveLength(3);
-    expect(requests[2]!.body.messages.filter((message) => message.role === "tool").map((message) => message.content)).toEqual([
-      'Error: no tool named "objectiveai__echo"',
-      'Error: no tool named "objectiveai__echo"',
-    ]);
+    expect(
+      requests[2]!.body.messages.filter((message) => message.role === "tool").map((message) => message.content),
+    ).toEqual(['Error: no tool named "objectiveai__echo"', 'Error: no tool named "objectiveai__echo"']);
   });
 });

@@ -59,7 +59,15 @@ describe("POST /agent/completions", () => {
     const json = (await response.json()) as {
       object: string;
       created: number;
-      agents: { id: string; index: number; content: string; tool_calls: unknown[]; tool_results: { is_error: boolean }[]; finish_reason: string; usage: unknown }[];
+      agents: {
+        id: string;
+        index: number;
+        content: string;
+        tool_calls: unknown[];
+        tool_results: { is_error: boolean }[];
+        finish_reason: string;
+        usage: unknown;
+      }[];
     };
     expect(json.object).toBe("agent.completion");
     expect(typeof json.created).toBe("number");
@@ -91,9 +99,9 @@ describe("POST /agent/completions", () => {
   });
 
   it("refuses an invalid body with 400 naming the field", async () => {
-    expect(await expectError(await post({ agent: { upstream: "mock" }, messages: [{ role: "robot", content: "x" }] }), 400)).toContain(
-      "messages.0.role",
-    );
+    expect(
+      await expectError(await post({ agent: { upstream: "mock" }, messages: [{ role: "robot", content: "x" }] }), 400),
+    ).toContain("messages.0.role");
     expect(await expectError(await post({ agent: { upstream: "mock" }, n: "two" }), 400)).toContain("field n");
     expect(await expectError(await post({ agent: { upstream: "mock" }, surprise: true }), 400)).toContain("surprise");
     expect(await expectError(await post("{not json"), 400)).toContain("not valid JSON");
@@ -112,10 +120,14 @@ describe("POST /agent/completions", () => {
 
     // Without a content-length (chunked), the limit applies while reading.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${api.baseUrl}/agent/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${api.baseUrl}/agent/completions`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.write(big.slice(0, 3000));
       req.end(big.slice(3000));

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DECLARE_EVERYTHING, ECHO, cleanup, exitWithin, isAlive, mockBody, sseData, startApi, startCli } from "./helpers.js";
+import {
+  DECLARE_EVERYTHING,
+  ECHO,
+  cleanup,
+  exitWithin,
+  isAlive,
+  mockBody,
+  sseData,
+  startApi,
+  startCli,
+} from "./helpers.js";
 
 afterEach(async () => {
   await cleanup();
@@ -26,9 +36,12 @@ describe("graceful shutdown", () => {
     const finals = cli.chunks().filter((chunk) => chunk.finish_reason);
     expect(finals.map((chunk) => chunk.finish_reason)).toEqual(["cancelled", "cancelled"]);
 
-    await vi.waitFor(() => {
-      for (const upstream of upstreams) expect(isAlive(upstream.pid)).toBe(false);
-    }, { timeout: 10_000, interval: 50 });
+    await vi.waitFor(
+      () => {
+        for (const upstream of upstreams) expect(isAlive(upstream.pid)).toBe(false);
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     expect(api.logs().some((record) => record.msg === "shut down")).toBe(true);
   });
 

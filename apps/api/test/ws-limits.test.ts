@@ -20,7 +20,10 @@ const isError = (frame: Record<string, unknown>): boolean => frame.type === "err
 
 describe("WebSocket body frame and limits", () => {
   it("answers an invalid body with an error frame naming the field, then close 1003", async () => {
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify({ agent: { upstream: "mock" }, messages: [{ role: "robot", content: "" }] }));
+    const socket = await openRawSocket(
+      api.wsUrl,
+      JSON.stringify({ agent: { upstream: "mock" }, messages: [{ role: "robot", content: "" }] }),
+    );
     const frame = await socket.waitForFrame(isError, "the error frame");
     expect(frame).toMatchObject({ error: { code: 400 } });
     expect(JSON.stringify(frame)).toContain("messages.0.role");
@@ -50,7 +53,9 @@ describe("WebSocket body frame and limits", () => {
 
     const next = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: "still here" }], { n: 2 })));
     expect(await next.closed).toEqual({ code: 1000, reason: "" });
-    const finals = next.frames.filter((frame) => frame.type === "chunk" && (frame.data as { finish_reason?: string }).finish_reason === "stop");
+    const finals = next.frames.filter(
+      (frame) => frame.type === "chunk" && (frame.data as { finish_reason?: string }).finish_reason === "stop",
+    );
     expect(finals).toHaveLength(2);
   });
 

@@ -62,11 +62,18 @@ describe("WebSocket transport with the attach CLI", () => {
       const call = own.find((chunk) => chunk.tool_call)!.tool_call!;
       expect(call).toMatchObject({ mcp: "objectiveai", name: "echo", arguments: { message: "swarm-hello" } });
       const result = own.find((chunk) => chunk.tool_result)!.tool_result!;
-      expect(result).toEqual({ tool_call_id: call.id, content: [{ type: "text", text: "Echo: swarm-hello" }], is_error: false });
+      expect(result).toEqual({
+        tool_call_id: call.id,
+        content: [{ type: "text", text: "Echo: swarm-hello" }],
+        is_error: false,
+      });
       expect(contentOf(own)).toBe("all done");
       const finals = own.filter((chunk) => chunk.finish_reason);
       expect(finals).toHaveLength(1);
-      expect(finals[0]).toMatchObject({ finish_reason: "stop", usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } });
+      expect(finals[0]).toMatchObject({
+        finish_reason: "stop",
+        usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      });
       expect(own.at(-1)).toBe(finals[0]);
     }
 
@@ -123,7 +130,10 @@ describe("WebSocket transport with the attach CLI", () => {
   });
 
   it("delivers a notify line to the waiting agent, echoed as a notification chunk", async () => {
-    const body = mockBody([{ content: "ready" }, { await_notification: 20_000 }, { content: "after" }], DECLARE_EVERYTHING);
+    const body = mockBody(
+      [{ content: "ready" }, { await_notification: 20_000 }, { content: "after" }],
+      DECLARE_EVERYTHING,
+    );
     const cli = startCli(api.wsUrl, body);
     await cli.waitForChunk((chunk) => chunk.delta !== undefined, "the first delta");
     cli.notify("#0 hello");
@@ -142,29 +152,70 @@ describe("WebSocket transport with the attach CLI", () => {
   });
 
   it("answers 409 to a notify for an agent that already finished, 404 for an id not in the stream", async () => {
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 20_000 }], { n: 2 })));
-    const chunk = (frame: Record<string, unknown>): Chunk | undefined => (frame.type === "chunk" ? (frame.data as Chunk) : undefined);
+    const socket = await openRawSocket(
+      api.wsUrl,
+      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 20_000 }], { n: 2 })),
+    );
+    const chunk = (frame: Record<string, unknown>): Chunk | undefined =>
+      frame.type === "chunk" ? (frame.data as Chunk) : undefined;
     await socket.waitForFrame((frame) => chunk(frame)?.index === 1, "agent 1's first chunk");
     const first = chunk(await socket.waitForFrame((frame) => chunk(frame)?.index === 0, "agent 0's first chunk"))!;
     const second = chunk(socket.frames.find((frame) => chunk(frame)?.index === 1)!)!;
 
-    socket.send({ type: "client_request", id: 1, method: "agent_completion_notify", params: { response_id: first.id, content: "go" } });
-    await socket.waitForFrame((frame) => frame.type === "client_response" && frame.id === 1, "the first client_response");
-    await socket.waitForFrame((frame) => chunk(frame)?.index === 0 && chunk(frame)?.finish_reason === "stop", "agent 0's final chunk");
+    socket.send({
+      type: "client_request",
+      id: 1,
+      method: "agent_completion_notify",
+      params: { response_id: first.id, content: "go" },
+    });
+    await socket.waitForFrame(
+      (frame) => frame.type === "client_response" && frame.id === 1,
+      "the first client_response",
+    );
+    await socket.waitForFrame(
+      (frame) => chunk(frame)?.index === 0 && chunk(frame)?.finish_reason === "stop",
+      "agent 0's final chunk",
+    );
 
-    socket.send({ type: "client_request", id: 2, method: "agent_completion_notify", params: { response_id: first.id, content: "again" } });
-    const late = await socket.waitForFrame((frame) => frame.type === "client_response" && frame.id === 2, "the second client_response");
+    socket.send({
+      type: "client_request",
+      id: 2,
+      method: "agent_completion_notify",
+      params: { response_id: first.id, content: "again" },
+    });
+    const late = await socket.waitForFrame(
+      (frame) => frame.type === "client_response" && frame.id === 2,
+      "the second client_response",
+    );
     expect(late).toMatchObject({ ok: false, error: { code: 409 } });
 
-    socket.send({ type: "client_request", id: 3, method: "agent_completion_notify", params: { response_id: "resp_not_ours", content: "x" } });
-    const foreign = await socket.waitForFrame((frame) => frame.type === "client_response" && frame.id === 3, "the third client_response");
+    socket.send({
+      type: "client_request",
+      id: 3,
+      method: "agent_completion_notify",
+      params: { response_id: "resp_not_ours", content: "x" },
+    });
+    const foreign = await socket.waitForFrame(
+      (frame) => frame.type === "client_response" && frame.id === 3,
+      "the third client_response",
+    );
     expect(foreign).toMatchObject({ ok: false, error: { code: 404 } });
 
-    socket.send({ type: "client_request", id: 4, method: "agent_completion_notify", params: { response_id: second.id, content: "go" } });
+    socket.send({
+      type: "client_request",
+      id: 4,
+      method: "agent_completion_notify",
+      params: { response_id: second.id, content: "go" },
+    });
     expect(await socket.closed).toEqual({ code: 1000, reason: "" });
     const finals = socket.frames.map(chunk).filter((item) => item?.finish_reason);
     expect(finals.map((item) => item?.finish_reason)).toEqual(["stop", "stop"]);
-    expect(socket.frames.map(chunk).filter((item) => item?.notification).map((item) => item?.notification?.content)).toEqual(["go", "go"]);
+    expect(
+      socket.frames
+        .map(chunk)
+        .filter((item) => item?.notification)
+        .map((item) => item?.notification?.content),
+    ).toEqual(["go", "go"]);
   });
 
   it("lets an external MCP client process reach the user's MCP server with a live response id", async () => {
@@ -176,7 +227,13 @@ describe("WebSocket transport with the attach CLI", () => {
     expect(metrics).toMatch(/^conduit_open_sockets 1$/m);
     expect(metrics).toMatch(/^conduit_registered_ids 1$/m);
 
-    const external = spawnNode([EXTERNAL_MCP_CLIENT, `${api.mcpUrl}/objectiveai`, first.id, "echo", JSON.stringify({ message: "external" })]);
+    const external = spawnNode([
+      EXTERNAL_MCP_CLIENT,
+      `${api.mcpUrl}/objectiveai`,
+      first.id,
+      "echo",
+      JSON.stringify({ message: "external" }),
+    ]);
     const exit = await exitWithin(external);
     expect(exit.code, external.stderr.text()).toBe(0);
     const output = JSON.parse(external.stdout.lines[0]!) as { tools: string[]; result: { content: unknown[] } };
@@ -195,7 +252,10 @@ describe("WebSocket transport with the attach CLI", () => {
   });
 
   it("streams an is_error tool_result for a tool call to an undeclared mcp", async () => {
-    const body = mockBody([{ tool_calls: [{ mcp: "acme/files/1.0.0/fs", name: "read", arguments: {} }] }], DECLARE_EVERYTHING);
+    const body = mockBody(
+      [{ tool_calls: [{ mcp: "acme/files/1.0.0/fs", name: "read", arguments: {} }] }],
+      DECLARE_EVERYTHING,
+    );
     const cli = startCli(api.wsUrl, body);
     expect((await exitWithin(cli)).code).toBe(0);
     const result = cli.chunks().find((chunk) => chunk.tool_result)!.tool_result!;

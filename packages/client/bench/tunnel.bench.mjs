@@ -75,9 +75,13 @@ const upstreamServer = createServer(async (req, res) => {
       onsessioninitialized: (id) => upstreamSessions.set(id, created),
     });
     const server = new McpServer({ name: "bench-upstream", version: "1.0.0" });
-    server.registerTool("echo", { description: "echoes its text", inputSchema: { text: z.string() } }, async ({ text }) => ({
-      content: [{ type: "text", text }],
-    }));
+    server.registerTool(
+      "echo",
+      { description: "echoes its text", inputSchema: { text: z.string() } },
+      async ({ text }) => ({
+        content: [{ type: "text", text }],
+      }),
+    );
     await server.connect(created);
     transport = created;
   }
@@ -243,13 +247,19 @@ const conTunnel = median(runs.conTunnel);
 const print = (line) => console.log(line);
 print(`SDK Client tools/call round trips, node ${process.version}, median of ${ROUNDS} alternating rounds`);
 print(`${"calls/s".padEnd(34)} baseline    tunnel   tunnel/baseline`);
-print(`${`sequential (n=${SEQUENTIAL}/round)`.padEnd(34)} ${fmt(seqBase)}  ${fmt(seqTunnel)}   ${(seqTunnel / seqBase).toFixed(2)}`);
-print(`${`concurrency ${CONCURRENCY} (n=${CONCURRENT_TOTAL}/round)`.padEnd(34)} ${fmt(conBase)}  ${fmt(conTunnel)}   ${(conTunnel / conBase).toFixed(2)}`);
+print(
+  `${`sequential (n=${SEQUENTIAL}/round)`.padEnd(34)} ${fmt(seqBase)}  ${fmt(seqTunnel)}   ${(seqTunnel / seqBase).toFixed(2)}`,
+);
+print(
+  `${`concurrency ${CONCURRENCY} (n=${CONCURRENT_TOTAL}/round)`.padEnd(34)} ${fmt(conBase)}  ${fmt(conTunnel)}   ${(conTunnel / conBase).toFixed(2)}`,
+);
 print(`${"latency, sequential".padEnd(34)} baseline    tunnel   tunnel/baseline`);
 for (const p of [50, 99]) {
   const base = percentile(runs.latBase, p);
   const tun = percentile(runs.latTunnel, p);
-  print(`${`p${p} (${runs.latBase.length} calls each)`.padEnd(34)} ${ms(base)}  ${ms(tun)}   ${(tun / base).toFixed(2)}`);
+  print(
+    `${`p${p} (${runs.latBase.length} calls each)`.padEnd(34)} ${ms(base)}  ${ms(tun)}   ${(tun / base).toFixed(2)}`,
+  );
 }
 print(`rounds seq  baseline ${rounds(runs.seqBase)}  tunnel ${rounds(runs.seqTunnel)}`);
 print(`rounds c16  baseline ${rounds(runs.conBase)}  tunnel ${rounds(runs.conTunnel)}`);
@@ -260,7 +270,9 @@ print(
     `registry ${registryWhileAttached} (1 expected); after close: registry ${registryAfterClose}, SSE keys ${sseKeysAfterClose}`,
 );
 if (abortWarnings.count > 0) {
-  print(`MaxListenersExceededWarning on an SDK transport's AbortSignal: ${abortWarnings.count} times, peak ${abortWarnings.peak} listeners (undici frees them at GC: see the comment in this file)`);
+  print(
+    `MaxListenersExceededWarning on an SDK transport's AbortSignal: ${abortWarnings.count} times, peak ${abortWarnings.peak} listeners (undici frees them at GC: see the comment in this file)`,
+  );
 }
 print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
 

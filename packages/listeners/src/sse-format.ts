@@ -13,10 +13,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const EVENTS = new Map<ListKind, string>(
-  LIST_KINDS.map((list) => [
-    list,
-    `data: ${JSON.stringify({ jsonrpc: "2.0", method: listChangedMethod(list) })}\n\n`,
-  ]),
+  LIST_KINDS.map((list) => [list, `data: ${JSON.stringify({ jsonrpc: "2.0", method: listChangedMethod(list) })}\n\n`]),
 );
 
 /**

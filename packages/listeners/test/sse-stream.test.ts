@@ -81,7 +81,9 @@ describe("openSseStream over node:http", () => {
     registry.publish("id-1", FS, "prompts");
     registry.publish("id-1", FS, "resources");
     registry.publish("id-1", FS, "prompts");
-    await client.waitFor((c) => c.text.length >= (PROMPTS_EVENT + TOOLS_EVENT + RESOURCES_EVENT + PROMPTS_EVENT).length);
+    await client.waitFor(
+      (c) => c.text.length >= (PROMPTS_EVENT + TOOLS_EVENT + RESOURCES_EVENT + PROMPTS_EVENT).length,
+    );
 
     expect(client.text).toBe(PROMPTS_EVENT + TOOLS_EVENT + RESOURCES_EVENT + PROMPTS_EVENT);
     expect(client.messages).toEqual([
@@ -238,7 +240,9 @@ describe("openSseStream over node:http", () => {
     expect(served.writes.bytes - bytesAtBlock).toBeLessThan(100 * 3 * PROMPTS_EVENT.length);
 
     client.response.resume();
-    await client.waitFor((c) => !served.writes.blocked && c.bytes === served.writes.bytes && c.text.endsWith(PROMPTS_EVENT));
+    await client.waitFor(
+      (c) => !served.writes.blocked && c.bytes === served.writes.bytes && c.text.endsWith(PROMPTS_EVENT),
+    );
 
     const afterBlock = listsIn(client.text.slice(bytesAtBlock));
     expect(afterBlock.at(-1)).toBe("prompts");

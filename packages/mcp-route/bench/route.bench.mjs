@@ -119,7 +119,8 @@ const seconds = (performance.now() - started) / 1000;
 
 gc();
 const after = process.memoryUsage();
-const growth = (key) => `${mb(before[key])} → ${mb(after[key])} (${after[key] >= before[key] ? "+" : ""}${mb(after[key] - before[key])})`;
+const growth = (key) =>
+  `${mb(before[key])} → ${mb(after[key])} (${after[key] >= before[key] ? "+" : ""}${mb(after[key] - before[key])})`;
 
 console.log(`tools/call round trip over keep-alive fetch, node ${process.version}, best of ${ROUNDS} rounds`);
 const row = (label, base, route) =>

@@ -19,7 +19,14 @@ export async function handleDelete(
   if (result instanceof ConduitError) {
     sendErrorObject(res, result.httpStatus, null, result.toWire());
   } else if ("error" in result) {
-    sendError(res, 502, null, ConduitErrorCode.UpstreamFailed, "upstream failed to terminate the session", result.error);
+    sendError(
+      res,
+      502,
+      null,
+      ConduitErrorCode.UpstreamFailed,
+      "upstream failed to terminate the session",
+      result.error,
+    );
   } else {
     sendJson(res, 200, "{}");
   }

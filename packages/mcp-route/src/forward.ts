@@ -9,7 +9,10 @@ export type ForwardResult = ServerResponseFrame | ConduitError;
 
 function asConduitError(err: unknown): ConduitError {
   if (err instanceof ConduitError) return err;
-  return new ConduitError(JsonRpcErrorCode.InternalError, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  return new ConduitError(
+    JsonRpcErrorCode.InternalError,
+    `internal error: ${err instanceof Error ? err.message : String(err)}`,
+  );
 }
 
 /**

@@ -27,7 +27,9 @@ export interface McpListener {
 export function createMcpListener(options: McpListenerOptions): Promise<McpListener> {
   const host = options.host ?? "127.0.0.1";
   if (!isLoopbackAddress(host)) {
-    throw new RangeError(`the MCP listener binds to loopback only (127.0.0.0/8, ::1, localhost), not ${JSON.stringify(host)}`);
+    throw new RangeError(
+      `the MCP listener binds to loopback only (127.0.0.0/8, ::1, localhost), not ${JSON.stringify(host)}`,
+    );
   }
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

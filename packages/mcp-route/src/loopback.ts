@@ -14,7 +14,9 @@ function isLoopbackIPv4(text: string): boolean {
 }
 
 function isLoopbackIPv6(text: string): boolean {
-  return isIPv6(text) && (text === "::1" || /^(0{1,4}:){7}0{0,3}1$/.test(text) || /^0{1,4}(:0{1,4}){0,5}::1$/.test(text));
+  return (
+    isIPv6(text) && (text === "::1" || /^(0{1,4}:){7}0{0,3}1$/.test(text) || /^0{1,4}(:0{1,4}){0,5}::1$/.test(text))
+  );
 }
 
 /**

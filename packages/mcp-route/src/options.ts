@@ -3,7 +3,8 @@ import type { McpListenerRegistry } from "@conduit/listeners";
 import type { ReverseChannelRegistry } from "@conduit/registry";
 
 /** How a forwarded request, notification or terminate ended. */
-export type ForwardOutcome = "ok" | "upstream_error" | "timeout" | "channel_closed" | "no_channel" | "too_many" | "internal";
+export type ForwardOutcome =
+  "ok" | "upstream_error" | "timeout" | "channel_closed" | "no_channel" | "too_many" | "internal";
 
 export interface ForwardedEvent {
   /** The MCP method (or `session/terminate`). */

@@ -35,7 +35,13 @@ export async function handlePost(
 ): Promise<void> {
   const headers = req.headers;
   if (acceptMask(headers.accept) !== ACCEPTS_BOTH) {
-    sendError(res, 406, null, JsonRpcErrorCode.InvalidRequest, "Accept must allow both application/json and text/event-stream");
+    sendError(
+      res,
+      406,
+      null,
+      JsonRpcErrorCode.InvalidRequest,
+      "Accept must allow both application/json and text/event-stream",
+    );
     return;
   }
   if (!isJsonContentType(headers["content-type"])) {

@@ -44,7 +44,13 @@ function route(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): vo
   const query = url.indexOf("?");
   const kind = mcpKindFromPath(query === -1 ? url : url.slice(0, query));
   if (!kind.ok) {
-    sendError(res, 404, null, JsonRpcErrorCode.InvalidRequest, "not found: the MCP paths are /objectiveai and /{owner}/{name}/{version}/{mcp}");
+    sendError(
+      res,
+      404,
+      null,
+      JsonRpcErrorCode.InvalidRequest,
+      "not found: the MCP paths are /objectiveai and /{owner}/{name}/{version}/{mcp}",
+    );
     return;
   }
   const method = req.method;
@@ -69,6 +75,9 @@ function route(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): vo
     handleGet(ctx, req, res, responseId, kind.kind);
     return;
   }
-  const handled = method === "POST" ? handlePost(ctx, req, res, responseId, kind.kind) : handleDelete(ctx, req, res, responseId, kind.kind);
+  const handled =
+    method === "POST"
+      ? handlePost(ctx, req, res, responseId, kind.kind)
+      : handleDelete(ctx, req, res, responseId, kind.kind);
   handled.catch((err: unknown) => sendInternal(res, err));
 }

@@ -13,7 +13,9 @@ function terminate(url: string, responseId: string | undefined, sessionId = "ses
 describe("DELETE → session/terminate", () => {
   it("forwards session/terminate with the headers and answers 200 {}", async () => {
     const events: ForwardedEvent[] = [];
-    const { listener, responseId, attach } = await startHarness({ observer: { forwarded: (event) => events.push(event) } });
+    const { listener, responseId, attach } = await startHarness({
+      observer: { forwarded: (event) => events.push(event) },
+    });
     const response = await terminate(`${listener.url}/acme/files/1.0.0/fs`, responseId);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("application/json");
@@ -22,7 +24,9 @@ describe("DELETE → session/terminate", () => {
     expect(frame.mcp).toBe("acme/files/1.0.0/fs");
     expect(frame.params).toBeUndefined();
     expect(frame.headers).toMatchObject({ "mcp-session-id": "sess-7", "x-objectiveai-response-id": responseId });
-    expect(events.map(({ method, outcome }) => ({ method, outcome }))).toEqual([{ method: "session/terminate", outcome: "ok" }]);
+    expect(events.map(({ method, outcome }) => ({ method, outcome }))).toEqual([
+      { method: "session/terminate", outcome: "ok" },
+    ]);
   });
 
   it("400 without the routing header, 404 for an unknown id", async () => {

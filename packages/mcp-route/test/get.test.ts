@@ -68,7 +68,9 @@ describe("GET notifications stream", () => {
 
   it("406 without text/event-stream in Accept", async () => {
     const { endpoint, responseId, listeners } = await startHarness();
-    const response = await fetch(endpoint, { headers: { accept: "application/json", "x-objectiveai-response-id": responseId } });
+    const response = await fetch(endpoint, {
+      headers: { accept: "application/json", "x-objectiveai-response-id": responseId },
+    });
     expect(response.status).toBe(406);
     expect(await response.json()).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
     expect(listeners.subscriberCount()).toBe(0);
@@ -77,7 +79,9 @@ describe("GET notifications stream", () => {
   it("400 / 404 for a missing or unknown response id", async () => {
     const { endpoint, listeners } = await startHarness();
     expect((await fetch(endpoint, { headers: { accept: "text/event-stream" } })).status).toBe(400);
-    const unknown = await fetch(endpoint, { headers: { accept: "text/event-stream", "x-objectiveai-response-id": "resp_x" } });
+    const unknown = await fetch(endpoint, {
+      headers: { accept: "text/event-stream", "x-objectiveai-response-id": "resp_x" },
+    });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: -32001 } });
     expect(listeners.subscriberCount()).toBe(0);
@@ -99,7 +103,9 @@ describe("GET notifications stream", () => {
 
   it("ends the stream when the response id is released (closeAll)", async () => {
     const { endpoint, responseId, listeners } = await startHarness();
-    const response = await fetch(endpoint, { headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId } });
+    const response = await fetch(endpoint, {
+      headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId },
+    });
     expect(response.status).toBe(200);
     expect(listeners.closeAll(responseId)).toBe(1);
     expect(await response.text()).toBe("");

@@ -1,7 +1,13 @@
 import { McpListenerRegistry } from "@conduit/listeners";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMcpListener, isLoopbackAddress, isLoopbackHost, isLoopbackOrigin, type McpListener } from "../src/index.js";
+import {
+  createMcpListener,
+  isLoopbackAddress,
+  isLoopbackHost,
+  isLoopbackOrigin,
+  type McpListener,
+} from "../src/index.js";
 import { POST_HEADERS, closeHarnesses, rawRequest, rpc, startHarness } from "./helpers.js";
 
 const extra: McpListener[] = [];
@@ -13,7 +19,16 @@ afterEach(async () => {
 
 describe("loopback predicates", () => {
   it("isLoopbackHost accepts loopback names and addresses with optional ports", () => {
-    for (const host of ["localhost", "LOCALHOST:8080", "127.0.0.1", "127.0.0.1:1", "127.255.3.4:65535", "[::1]", "[::1]:3000", "[0:0:0:0:0:0:0:1]:80"]) {
+    for (const host of [
+      "localhost",
+      "LOCALHOST:8080",
+      "127.0.0.1",
+      "127.0.0.1:1",
+      "127.255.3.4:65535",
+      "[::1]",
+      "[::1]:3000",
+      "[0:0:0:0:0:0:0:1]:80",
+    ]) {
       expect(isLoopbackHost(host), host).toBe(true);
     }
   });
@@ -45,10 +60,25 @@ describe("loopback predicates", () => {
   });
 
   it("isLoopbackOrigin", () => {
-    for (const origin of ["http://localhost", "http://localhost:3000", "https://127.0.0.1", "http://127.9.9.9:80", "http://[::1]:8080"]) {
+    for (const origin of [
+      "http://localhost",
+      "http://localhost:3000",
+      "https://127.0.0.1",
+      "http://127.9.9.9:80",
+      "http://[::1]:8080",
+    ]) {
       expect(isLoopbackOrigin(origin), origin).toBe(true);
     }
-    for (const origin of ["null", "", "http://evil.example", "https://localhost.evil.example", "file://localhost", "ws://localhost", "http://10.0.0.1", "not a url"]) {
+    for (const origin of [
+      "null",
+      "",
+      "http://evil.example",
+      "https://localhost.evil.example",
+      "file://localhost",
+      "ws://localhost",
+      "http://10.0.0.1",
+      "not a url",
+    ]) {
       expect(isLoopbackOrigin(origin), origin).toBe(false);
     }
   });
@@ -74,7 +104,9 @@ describe("DNS-rebinding guard", () => {
       expect(JSON.parse(response.text)).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
     }
     // Even a request that would otherwise be a 404 is refused first.
-    expect((await rawRequest(`${endpoint}/nope`, { method: "GET", headers: { host: "evil.example" } })).status).toBe(403);
+    expect((await rawRequest(`${endpoint}/nope`, { method: "GET", headers: { host: "evil.example" } })).status).toBe(
+      403,
+    );
     expect(attach.frames).toHaveLength(0);
   });
 

@@ -74,7 +74,10 @@ describe("headers forwarded in the server_request", () => {
     });
     expect(terminate.status).toBe(200);
     for (const method of ["notifications/initialized", "session/terminate"]) {
-      expect(attach.last(method)?.headers, method).toMatchObject({ "mcp-session-id": "s-9", "x-objectiveai-extra": "e" });
+      expect(attach.last(method)?.headers, method).toMatchObject({
+        "mcp-session-id": "s-9",
+        "x-objectiveai-extra": "e",
+      });
       expect(attach.last(method)?.headers, method).not.toHaveProperty("host");
     }
   });
@@ -103,7 +106,9 @@ describe("X-OBJECTIVEAI-ARGUMENTS on initialize", () => {
 
   it("is still forwarded as a header for the attach client to see", async () => {
     const { endpoint, responseId, attach } = await startHarness();
-    await post(endpoint, responseId, rpc("initialize", { capabilities: {} }), { "X-OBJECTIVEAI-ARGUMENTS": '{"a":"b"}' });
+    await post(endpoint, responseId, rpc("initialize", { capabilities: {} }), {
+      "X-OBJECTIVEAI-ARGUMENTS": '{"a":"b"}',
+    });
     expect(attach.frames[0]?.headers["x-objectiveai-arguments"]).toBe('{"a":"b"}');
   });
 });

@@ -167,7 +167,11 @@ export async function post(
   if (responseId !== undefined) all["x-objectiveai-response-id"] = responseId;
   const response = await fetch(url, { method: "POST", headers: all, body });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text.length > 0 ? (JSON.parse(text) as unknown) : null };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: text.length > 0 ? (JSON.parse(text) as unknown) : null,
+  };
 }
 
 export interface RawResponse {

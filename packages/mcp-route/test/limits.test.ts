@@ -40,7 +40,10 @@ describe("body limit", () => {
 
   it("413 up front from Content-Length, without waiting for the body", async () => {
     const { endpoint, responseId, attach } = await startHarness({ maxBodyBytes: 1024 });
-    const { req, response } = openPost(endpoint, { "x-objectiveai-response-id": responseId, "content-length": "10000000" });
+    const { req, response } = openPost(endpoint, {
+      "x-objectiveai-response-id": responseId,
+      "content-length": "10000000",
+    });
     req.write("{");
     const [res] = await response;
     expect(res.statusCode).toBe(413);
@@ -51,7 +54,10 @@ describe("body limit", () => {
 
   it("413 for a chunked body with no Content-Length, as soon as the count passes the limit", async () => {
     const { endpoint, responseId, attach } = await startHarness({ maxBodyBytes: 100 });
-    const { req, response } = openPost(endpoint, { "x-objectiveai-response-id": responseId, "transfer-encoding": "chunked" });
+    const { req, response } = openPost(endpoint, {
+      "x-objectiveai-response-id": responseId,
+      "transfer-encoding": "chunked",
+    });
     req.write('{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"pad":"');
     req.write("y".repeat(80));
     // The request is never ended: the answer must not wait for the rest.
@@ -94,7 +100,11 @@ describe("reverse channel failures", () => {
       timeoutMs: 50,
       observer: { forwarded: (event) => events.push(event) },
     });
-    const { status } = await post(endpoint, responseId, JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: {} }));
+    const { status } = await post(
+      endpoint,
+      responseId,
+      JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: {} }),
+    );
     expect(status).toBe(202);
     expect(attach.channel.pending.size).toBe(1);
     await vi.waitFor(() => expect(events.map((event) => event.outcome)).toEqual(["timeout"]));
@@ -127,7 +137,10 @@ describe("reverse channel failures", () => {
     const { endpoint, responseId, attach, registry, listener } = await startHarness();
     const { server } = listener;
     const routed = once(server, "request");
-    const { req, response } = openPost(endpoint, { "x-objectiveai-response-id": responseId, "transfer-encoding": "chunked" });
+    const { req, response } = openPost(endpoint, {
+      "x-objectiveai-response-id": responseId,
+      "transfer-encoding": "chunked",
+    });
     req.write('{"jsonrpc":"2.0","id":5,');
     // The route is the server's first "request" listener: once this one runs, the header check has passed.
     await routed;

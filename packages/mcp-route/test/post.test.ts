@@ -54,7 +54,12 @@ describe("POST routing and validation", () => {
 
   it("406 unless Accept allows both application/json and text/event-stream", async () => {
     const { endpoint, responseId, attach } = await startHarness();
-    for (const accept of ["application/json", "text/event-stream", "text/html", "application/json, text/event-stream;q=0"]) {
+    for (const accept of [
+      "application/json",
+      "text/event-stream",
+      "text/html",
+      "application/json, text/event-stream;q=0",
+    ]) {
       const { status } = await post(endpoint, responseId, rpc("tools/list"), { accept });
       expect(status, accept).toBe(406);
     }
@@ -70,7 +75,9 @@ describe("POST routing and validation", () => {
     const bad = await post(endpoint, responseId, rpc("tools/list"), { "content-type": "text/plain" });
     expect(bad.status).toBe(415);
     expect(attach.frames).toHaveLength(0);
-    const good = await post(endpoint, responseId, rpc("tools/list"), { "content-type": "Application/JSON; charset=utf-8" });
+    const good = await post(endpoint, responseId, rpc("tools/list"), {
+      "content-type": "Application/JSON; charset=utf-8",
+    });
     expect(good.status).toBe(200);
   });
 
@@ -125,9 +132,16 @@ describe("POST routing and validation", () => {
   });
 
   it("forwards a request and replies with the result verbatim as one JSON body", async () => {
-    const result = { content: [{ type: "text", text: "ünïcødé ✓" }], structuredContent: { n: 1.5, deep: [null, true] } };
+    const result = {
+      content: [{ type: "text", text: "ünïcødé ✓" }],
+      structuredContent: { n: 1.5, deep: [null, true] },
+    };
     const { endpoint, responseId, attach } = await startHarness({ handler: () => ({ result }) });
-    const { status, json, headers } = await post(endpoint, responseId, rpc("tools/call", { name: "x", arguments: { a: [1] } }, 9));
+    const { status, json, headers } = await post(
+      endpoint,
+      responseId,
+      rpc("tools/call", { name: "x", arguments: { a: [1] } }, 9),
+    );
     expect(status).toBe(200);
     expect(headers.get("content-type")).toBe("application/json");
     expect(json).toEqual({ jsonrpc: "2.0", id: 9, result });
@@ -157,10 +171,18 @@ describe("POST routing and validation", () => {
 
   it("notifications → 202 with no body, forwarded; client responses → 202, not forwarded", async () => {
     const { endpoint, responseId, attach } = await startHarness({ handler: () => undefined });
-    const notification = JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3 } });
+    const notification = JSON.stringify({
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 3 },
+    });
     const accepted = await fetch(endpoint, {
       method: "POST",
-      headers: { accept: "application/json, text/event-stream", "content-type": "application/json", "x-objectiveai-response-id": responseId },
+      headers: {
+        accept: "application/json, text/event-stream",
+        "content-type": "application/json",
+        "x-objectiveai-response-id": responseId,
+      },
       body: notification,
     });
     expect(accepted.status).toBe(202);
@@ -172,7 +194,10 @@ describe("POST routing and validation", () => {
     attach.answer(attach.frames[0]!, { result: {} });
     expect(attach.channel.pending.size).toBe(0);
 
-    for (const body of ['{"jsonrpc":"2.0","id":1,"result":{}}', '{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"no"}}']) {
+    for (const body of [
+      '{"jsonrpc":"2.0","id":1,"result":{}}',
+      '{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"no"}}',
+    ]) {
       const { status, json } = await post(endpoint, responseId, body);
       expect(status).toBe(202);
       expect(json).toBeNull();

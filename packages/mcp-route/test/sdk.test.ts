@@ -56,7 +56,9 @@ describe("the official MCP SDK client through the route", () => {
     const called = await client.callTool({ name: "echo", arguments: { text: "hi", n: 2 } });
     expect(called.content).toEqual([{ type: "text", text: 'echo {"text":"hi","n":2}' }]);
     expect((await client.listResources()).resources).toEqual([{ uri: "file:///a.txt", name: "a" }]);
-    expect((await client.readResource({ uri: "file:///a.txt" })).contents).toEqual([{ uri: "file:///a.txt", text: "hello" }]);
+    expect((await client.readResource({ uri: "file:///a.txt" })).contents).toEqual([
+      { uri: "file:///a.txt", text: "hello" },
+    ]);
     expect((await client.listPrompts()).prompts).toEqual([{ name: "greet" }]);
     expect((await client.getPrompt({ name: "greet", arguments: { who: "you" } })).messages).toHaveLength(1);
     const completion = await client.complete({

@@ -84,10 +84,7 @@ function parseJsonObject(text: string): DecodeResult<Record<string, unknown>> {
   return { ok: true, value: parsed as Record<string, unknown> };
 }
 
-function decodeWith<T>(
-  text: string,
-  schemas: Partial<Record<FrameType, z.ZodType>>,
-): DecodeResult<T> {
+function decodeWith<T>(text: string, schemas: Partial<Record<FrameType, z.ZodType>>): DecodeResult<T> {
   const object = parseJsonObject(text);
   if (!object.ok) return object;
   const type = object.value.type;
@@ -129,7 +126,11 @@ export function parseRequestBody(value: unknown): DecodeResult<RequestBody> {
 /** Decodes the body frame (the first text frame of a stream). Never throws. */
 export function decodeBody(text: string): DecodeResult<RequestBody> {
   const object = parseJsonObject(text);
-  if (!object.ok) return { ok: false, error: { ...object.error, message: object.error.message.replace("a frame", "the request body") } };
+  if (!object.ok)
+    return {
+      ok: false,
+      error: { ...object.error, message: object.error.message.replace("a frame", "the request body") },
+    };
   return parseRequestBody(object.value);
 }
 

@@ -47,7 +47,8 @@ function withObjectType(document: JsonSchemaDocument): JsonSchemaDocument {
   const branches = document.anyOf ?? document.oneOf;
   if (!Array.isArray(branches) || branches.length === 0) return document;
   const allObjects = branches.every(
-    (branch: unknown) => typeof branch === "object" && branch !== null && (branch as JsonSchemaDocument).type === "object",
+    (branch: unknown) =>
+      typeof branch === "object" && branch !== null && (branch as JsonSchemaDocument).type === "object",
   );
   if (!allObjects) return document;
   const { $schema, ...rest } = document;

@@ -10,9 +10,7 @@ export const OBJECTIVEAI_MCP = "objectiveai" as McpKind;
 const SEGMENT = /^[A-Za-z0-9._-]{1,128}$/;
 const DOTS_ONLY = /^\.+$/;
 
-export type McpKindResult =
-  | { ok: true; kind: McpKind }
-  | { ok: false; reason: string };
+export type McpKindResult = { ok: true; kind: McpKind } | { ok: false; reason: string };
 
 function isValidSegment(segment: string): boolean {
   return SEGMENT.test(segment) && !DOTS_ONLY.test(segment);

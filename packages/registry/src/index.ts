@@ -6,7 +6,12 @@ export {
   type PendingRequestOptions,
   type PendingRequestsOptions,
 } from "./pending-requests.js";
-export { ReverseChannel, type FrameWriter, type ReverseChannelOptions, type ServerRequestInit } from "./reverse-channel.js";
+export {
+  ReverseChannel,
+  type FrameWriter,
+  type ReverseChannelOptions,
+  type ServerRequestInit,
+} from "./reverse-channel.js";
 export { ReverseChannelRegistry, sendServerRequest } from "./reverse-channel-registry.js";
 export {
   ReverseAttachGuard,

@@ -43,7 +43,9 @@ export function sendServerRequest(
 ): Promise<ServerResponseFrame> {
   const channel = registry.get(responseId);
   if (!channel) {
-    return Promise.reject(new ConduitError(ConduitErrorCode.NoReverseChannel, "no reverse channel for this response id"));
+    return Promise.reject(
+      new ConduitError(ConduitErrorCode.NoReverseChannel, "no reverse channel for this response id"),
+    );
   }
   return channel.request(init, options);
 }

@@ -1,9 +1,4 @@
-import {
-  ConduitErrorCode,
-  type McpKind,
-  type ServerRequestFrame,
-  type ServerResponseFrame,
-} from "@conduit/protocol";
+import { ConduitErrorCode, type McpKind, type ServerRequestFrame, type ServerResponseFrame } from "@conduit/protocol";
 import { ConduitError } from "./conduit-error.js";
 import { PendingRequests, type PendingRequestOptions, type PendingRequestsOptions } from "./pending-requests.js";
 

@@ -8,8 +8,9 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const workspaceRoot = resolve(import.meta.dirname, "../../..");
-const pnpmVersion = (JSON.parse(readFileSync(join(workspaceRoot, "package.json"), "utf8")) as { packageManager: string })
-  .packageManager.split("@")[1];
+const pnpmVersion = (
+  JSON.parse(readFileSync(join(workspaceRoot, "package.json"), "utf8")) as { packageManager: string }
+).packageManager.split("@")[1];
 
 let scratch: string;
 
@@ -31,7 +32,11 @@ beforeAll(() => {
   }
   const tarballs = readdirSync(scratch).filter((file) => file.endsWith(".tgz"));
   writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs.map((file) => `./${file}`)], scratch);
+  run(
+    "npm",
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs.map((file) => `./${file}`)],
+    scratch,
+  );
 }, 300_000);
 
 afterAll(() => {
@@ -61,7 +66,11 @@ describe("published packages", () => {
         'console.log(JSON.stringify({ kind: parseMcpKind("acme/files/1.0.0/fs").ok, size: registry.size, released: guard.release() }));',
       ].join("\n"),
     );
-    expect(JSON.parse(run(process.execPath, ["esm.mjs"], scratch))).toEqual({ kind: true, size: 1, released: ["resp_a"] });
+    expect(JSON.parse(run(process.execPath, ["esm.mjs"], scratch))).toEqual({
+      kind: true,
+      size: 1,
+      released: ["resp_a"],
+    });
   });
 
   it("require from CommonJS outside the workspace", () => {

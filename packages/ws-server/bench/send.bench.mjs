@@ -17,7 +17,13 @@ const HIGH_WATER_MARK = 1024 * 1024;
 const CONTENT = "The quick brown fox jumps over the lazy dog. ".repeat(2);
 
 function makeChunk(i) {
-  return { id: "resp_benchmark_0123456789abcdef", object: "agent.completion.chunk", index: i % 8, created: 1_700_000_000, delta: { content: CONTENT } };
+  return {
+    id: "resp_benchmark_0123456789abcdef",
+    object: "agent.completion.chunk",
+    index: i % 8,
+    created: 1_700_000_000,
+    delta: { content: CONTENT },
+  };
 }
 
 const conduit = new Conduit({
@@ -95,7 +101,9 @@ const print = (line) => process.stdout.write(`${line}\n`);
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 const bareMedian = median(bare);
 const conduitMedian = median(viaConduit);
-print(`chunks per round: ${CHUNKS}, frame ≈ ${JSON.stringify({ type: "chunk", data: makeChunk(0) }).length} bytes, rounds: ${ROUNDS} (median)`);
+print(
+  `chunks per round: ${CHUNKS}, frame ≈ ${JSON.stringify({ type: "chunk", data: makeChunk(0) }).length} bytes, rounds: ${ROUNDS} (median)`,
+);
 print(`bare ws.send              ${fmt(bareMedian).padStart(10)} chunks/s   [${bare.map(fmt).join(", ")}]`);
 print(`AttachedSocket.send       ${fmt(conduitMedian).padStart(10)} chunks/s   [${viaConduit.map(fmt).join(", ")}]`);
 print(`ratio conduit / bare      ${(conduitMedian / bareMedian).toFixed(2)}`);

@@ -1,10 +1,5 @@
 import { encodeFrame, shortId, type Chunk } from "@conduit/protocol";
-import {
-  ReverseAttachGuard,
-  ReverseChannel,
-  SessionTracker,
-  type ReverseAttachHandle,
-} from "@conduit/registry";
+import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
 import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from "./body-frame.js";
@@ -99,7 +94,10 @@ export class ConduitSocket implements AttachedSocket {
     this.#backpressure = new Backpressure(socket, options.highWaterMark);
     this.#body = new BodySlot(options.bodyTimeoutMs, () => {
       options.logger.info({ timeoutMs: options.bodyTimeoutMs }, "no body frame in time");
-      void this.fail({ code: ErrorFrameCode.BodyTimeout, message: `no body frame within ${options.bodyTimeoutMs} ms` }, 1008);
+      void this.fail(
+        { code: ErrorFrameCode.BodyTimeout, message: `no body frame within ${options.bodyTimeoutMs} ms` },
+        1008,
+      );
     });
     this.#loop = new ReceiveLoop({
       channel: this.channel,
@@ -169,7 +167,10 @@ export class ConduitSocket implements AttachedSocket {
     if (frame === undefined) return { ok: false };
     const parsed = parseBodyFrame(frame, validate);
     if (parsed.ok) return parsed;
-    this.#options.logger.info({ code: parsed.error.code, reason: parsed.error.message.slice(0, 256) }, "body frame refused");
+    this.#options.logger.info(
+      { code: parsed.error.code, reason: parsed.error.message.slice(0, 256) },
+      "body frame refused",
+    );
     void this.fail(parsed.error, parsed.closeCode);
     return { ok: false };
   }
@@ -182,7 +183,10 @@ export class ConduitSocket implements AttachedSocket {
         socket.close(code, closeReason(reason));
       } catch (err) {
         // An invalid close code from the caller: end the socket anyway.
-        this.#options.logger.warn({ code, err: err instanceof Error ? err.message : String(err) }, "close failed, terminating");
+        this.#options.logger.warn(
+          { code, err: err instanceof Error ? err.message : String(err) },
+          "close failed, terminating",
+        );
         socket.terminate();
       }
     }
@@ -242,7 +246,10 @@ export class ConduitSocket implements AttachedSocket {
       try {
         listeners.closeAll(id);
       } catch (err) {
-        logger.warn({ responseId: shortId(id), err: err instanceof Error ? err.message : String(err) }, "listener close failed");
+        logger.warn(
+          { responseId: shortId(id), err: err instanceof Error ? err.message : String(err) },
+          "listener close failed",
+        );
       }
     }
     const failed = this.channel.close("websocket closed before the answer");

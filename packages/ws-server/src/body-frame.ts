@@ -37,7 +37,11 @@ export function parseBodyFrame<T>(frame: RawFrame, validate: BodyValidator<T>): 
   try {
     checked = validate(json);
   } catch {
-    return { ok: false, error: { code: ErrorFrameCode.Internal, message: "the body could not be validated" }, closeCode: 1011 };
+    return {
+      ok: false,
+      error: { code: ErrorFrameCode.Internal, message: "the body could not be validated" },
+      closeCode: 1011,
+    };
   }
   if (!checked.ok) return refuse(checked.message);
   return checked;

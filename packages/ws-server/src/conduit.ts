@@ -59,7 +59,10 @@ export class Conduit {
     });
     try {
       if ((await Promise.race([allClosed, graceOver])) === "grace") {
-        this.#options.logger.warn({ sockets: this.#sockets.size }, "sockets still open after the grace period, terminating");
+        this.#options.logger.warn(
+          { sockets: this.#sockets.size },
+          "sockets still open after the grace period, terminating",
+        );
         for (const socket of sockets) socket.terminate();
         await allClosed;
       }

@@ -35,7 +35,8 @@ const UNKNOWN_RESPONSE_ID = "unknown response_id for this stream";
 /** The error a failed notify handler answers with: its own numeric `code`, else -32603. */
 function notifyError(err: unknown): WireError {
   if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "number") {
-    const message = "message" in err && typeof err.message === "string" ? err.message : "agent_completion_notify failed";
+    const message =
+      "message" in err && typeof err.message === "string" ? err.message : "agent_completion_notify failed";
     return { code: err.code, message };
   }
   return { code: JsonRpcErrorCode.InternalError, message: "agent_completion_notify failed" };
@@ -78,7 +79,10 @@ export class ReceiveLoop {
   #notify(frame: AgentCompletionNotifyFrame): void {
     const { response_id: responseId, content } = frame.params;
     if (!this.#parts.tracker.has(responseId)) {
-      this.#parts.logger.debug({ responseId: shortId(responseId) }, "agent_completion_notify for an id not in this stream");
+      this.#parts.logger.debug(
+        { responseId: shortId(responseId) },
+        "agent_completion_notify for an id not in this stream",
+      );
       this.#answer(frame.id, { code: 404, message: UNKNOWN_RESPONSE_ID });
       return;
     }
@@ -134,7 +138,10 @@ export class ReceiveLoop {
       request.id,
       known
         ? { code: JsonRpcErrorCode.InvalidParams, message: error.message }
-        : { code: JsonRpcErrorCode.MethodNotFound, message: `unknown method ${JSON.stringify(request.method)?.slice(0, 64) ?? "undefined"}` },
+        : {
+            code: JsonRpcErrorCode.MethodNotFound,
+            message: `unknown method ${JSON.stringify(request.method)?.slice(0, 64) ?? "undefined"}`,
+          },
     );
   }
 
@@ -150,7 +157,8 @@ function readableRequest(text: string): { id: RequestId; method: unknown } | und
   } catch {
     return undefined;
   }
-  if (typeof value !== "object" || value === null || !("type" in value) || value.type !== "client_request") return undefined;
+  if (typeof value !== "object" || value === null || !("type" in value) || value.type !== "client_request")
+    return undefined;
   if (!("id" in value)) return undefined;
   const id = RequestIdSchema.safeParse(value.id);
   if (!id.success) return undefined;

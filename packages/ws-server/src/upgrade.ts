@@ -77,8 +77,7 @@ function offeredProtocols(req: IncomingMessage): string[] | undefined {
  * hands the request to a noServer WebSocketServer.
  */
 export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
-  const matches =
-    typeof options.path === "string" ? (pathname: string) => pathname === options.path : options.path;
+  const matches = typeof options.path === "string" ? (pathname: string) => pathname === options.path : options.path;
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,

@@ -14,7 +14,9 @@ const HIGH_WATER_MARK = 64 * 1024;
 const BIG = "x".repeat(256 * 1024);
 const MAX_SENDS = 400; // 100 MiB: far past any loopback socket buffer
 
-async function fillUntilBlocked(send: (i: number) => Promise<boolean>): Promise<{ sent: number; blocked: Promise<boolean> }> {
+async function fillUntilBlocked(
+  send: (i: number) => Promise<boolean>,
+): Promise<{ sent: number; blocked: Promise<boolean> }> {
   for (let i = 0; i < MAX_SENDS; i += 1) {
     const result = send(i);
     if (!(await isSettled(result))) return { sent: i + 1, blocked: result };

@@ -1,11 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  MOCK_BODY,
-  TestClient,
-  requestBodyValidator,
-  startHarness,
-  type Harness,
-} from "./helpers.js";
+import { MOCK_BODY, TestClient, requestBodyValidator, startHarness, type Harness } from "./helpers.js";
 
 let harness: Harness | undefined;
 const clients: TestClient[] = [];

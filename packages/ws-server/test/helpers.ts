@@ -175,7 +175,10 @@ export function chunk(id: string, index: number, content: string): Chunk {
 }
 
 /** Connects a client, sends the mock body and waits until the server has read it. */
-export async function connectWithBody(harness: Harness, options: ClientOptions = {}): Promise<{ client: TestClient; server: Accepted }> {
+export async function connectWithBody(
+  harness: Harness,
+  options: ClientOptions = {},
+): Promise<{ client: TestClient; server: Accepted }> {
   const client = await TestClient.open(harness.url, options);
   const server = await harness.accepted.next();
   client.sendJson(MOCK_BODY);

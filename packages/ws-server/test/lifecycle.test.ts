@@ -2,14 +2,7 @@ import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConduitErrorCode, OBJECTIVEAI_MCP } from "@conduit/protocol";
 import { RegistrationLimitError, sendServerRequest } from "@conduit/registry";
-import {
-  TestClient,
-  chunk,
-  connectWithBody,
-  startHarness,
-  type Harness,
-  type HarnessOptions,
-} from "./helpers.js";
+import { TestClient, chunk, connectWithBody, startHarness, type Harness, type HarnessOptions } from "./helpers.js";
 
 let harness: Harness | undefined;
 const clients: TestClient[] = [];
@@ -86,7 +79,10 @@ describe("cleanup when a socket ends", () => {
       server.attached.handle.register("resp_b");
       const closedSubscriptions: string[] = [];
       for (const id of ["resp_a", "resp_b"]) {
-        h.listeners.subscribe(id, OBJECTIVEAI_MCP, { onPending: () => {}, onClose: () => closedSubscriptions.push(id) });
+        h.listeners.subscribe(id, OBJECTIVEAI_MCP, {
+          onPending: () => {},
+          onClose: () => closedSubscriptions.push(id),
+        });
       }
       const pending = request(h, "resp_a");
       await client.next();
@@ -214,11 +210,11 @@ describe("limits", () => {
   it("rejects invalid options", async () => {
     const h = await start();
     const { Conduit } = await import("../src/index.js");
-    expect(() => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, highWaterMark: -1 })).toThrow(
-      RangeError,
-    );
-    expect(() => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, maxPending: 0 })).toThrow(
-      RangeError,
-    );
+    expect(
+      () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, highWaterMark: -1 }),
+    ).toThrow(RangeError);
+    expect(
+      () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, maxPending: 0 }),
+    ).toThrow(RangeError);
   });
 });

@@ -147,7 +147,11 @@ describe("receive loop", () => {
       });
       await server.attached.send(chunk("resp_x", 0, "x"));
       await client.next();
-      const notify = { type: "client_request", method: "agent_completion_notify", params: { response_id: "resp_x", content: "c" } };
+      const notify = {
+        type: "client_request",
+        method: "agent_completion_notify",
+        params: { response_id: "resp_x", content: "c" },
+      };
       client.sendJson({ ...notify, id: 1 });
       expect(await client.next()).toEqual({
         type: "client_response",
@@ -206,7 +210,12 @@ describe("receive loop", () => {
     const wrongMcp = subscribe("resp_1", OBJECTIVEAI_MCP);
     const otherSocket = subscribe("resp_other", FS_MCP);
 
-    client.sendJson({ type: "client_request", id: 11, method: "mcp_list_changed", params: { mcp: FS_MCP, list: "tools" } });
+    client.sendJson({
+      type: "client_request",
+      id: 11,
+      method: "mcp_list_changed",
+      params: { mcp: FS_MCP, list: "tools" },
+    });
     expect(await client.next()).toEqual({ type: "client_response", id: 11, ok: true });
     expect(pending.sort()).toEqual(ids.map((id) => `${id}:${FS_MCP}`));
     for (const subscription of subscriptions) expect(subscription?.take()).toEqual(["tools"]);
@@ -216,7 +225,12 @@ describe("receive loop", () => {
 
   it("answers mcp_list_changed ok even when nothing is registered", async () => {
     const { client } = await setup();
-    client.sendJson({ type: "client_request", id: 1, method: "mcp_list_changed", params: { mcp: "objectiveai", list: "prompts" } });
+    client.sendJson({
+      type: "client_request",
+      id: 1,
+      method: "mcp_list_changed",
+      params: { mcp: "objectiveai", list: "prompts" },
+    });
     expect(await client.next()).toEqual({ type: "client_response", id: 1, ok: true });
   });
 

@@ -91,7 +91,9 @@ export async function runAgent(deps: EngineDeps, spec: AgentSpec): Promise<Finis
     deps.running.remove(id);
     inbox.close();
   }
-  await spec.emit(chunks.finish(reason, usage.toUsage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, error));
+  await spec.emit(
+    chunks.finish(reason, usage.toUsage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, error),
+  );
   logger.debug({ finish_reason: reason }, "agent finished");
   await mcp.close();
   return reason;

@@ -26,7 +26,8 @@ export class UsageTotals {
   total = 0;
 
   add(usage: { prompt_tokens?: unknown; completion_tokens?: unknown; total_tokens?: unknown }): void {
-    const count = (value: unknown): number => (typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : 0);
+    const count = (value: unknown): number =>
+      typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : 0;
     this.known = true;
     this.prompt += count(usage.prompt_tokens);
     this.completion += count(usage.completion_tokens);
@@ -91,7 +92,9 @@ export async function runToolCall(
   let outcome: ToolOutcome;
   if (!ctx.mcp.isDeclared(call.mcp)) {
     outcome = {
-      content: textContent(`mcp ${JSON.stringify(call.mcp)} is not declared in client_objectiveai_mcp.mcps (only a WebSocket request can declare mcps)`),
+      content: textContent(
+        `mcp ${JSON.stringify(call.mcp)} is not declared in client_objectiveai_mcp.mcps (only a WebSocket request can declare mcps)`,
+      ),
       isError: true,
     };
   } else {
@@ -104,7 +107,14 @@ export async function runToolCall(
 /** A tool result as the text a Chat Completions `tool` message carries. */
 export function toolOutcomeText(outcome: ToolOutcome): string {
   const parts = outcome.content.map((item) => {
-    if (typeof item === "object" && item !== null && "type" in item && item.type === "text" && "text" in item && typeof item.text === "string") {
+    if (
+      typeof item === "object" &&
+      item !== null &&
+      "type" in item &&
+      item.type === "text" &&
+      "text" in item &&
+      typeof item.text === "string"
+    ) {
       return item.text;
     }
     return JSON.stringify(item);

@@ -97,7 +97,12 @@ export class AgentMcpClients {
     const transport = new StreamableHTTPClientTransport(new URL(this.#options.listenerUrl + mcpKindToPath(mcp)), {
       requestInit: { headers },
       // The listener is local: a dropped GET stream is not worth retrying for long.
-      reconnectionOptions: { maxRetries: 1, initialReconnectionDelay: 500, maxReconnectionDelay: 1000, reconnectionDelayGrowFactor: 1 },
+      reconnectionOptions: {
+        maxRetries: 1,
+        initialReconnectionDelay: 500,
+        maxReconnectionDelay: 1000,
+        reconnectionDelayGrowFactor: 1,
+      },
     });
     const client = new Client(CLIENT_INFO, { capabilities: {} });
     // Errors surface through the failing request; the optional GET stream failing is not the agent's problem.
@@ -119,7 +124,10 @@ export class AgentMcpClients {
   }
 
   #undeclared(mcp: string): McpCallError {
-    return new McpCallError("undeclared_mcp", `mcp ${JSON.stringify(mcp)} is not declared in client_objectiveai_mcp.mcps`);
+    return new McpCallError(
+      "undeclared_mcp",
+      `mcp ${JSON.stringify(mcp)} is not declared in client_objectiveai_mcp.mcps`,
+    );
   }
 
   /** Every tool of one mcp (following pagination). */
@@ -173,7 +181,10 @@ export class AgentMcpClients {
       pending.map(async (connecting) => {
         const connection = await connecting.catch(() => undefined);
         if (!connection) return;
-        await withTimeout(connection.transport.terminateSession().catch(() => undefined), closeTimeoutMs);
+        await withTimeout(
+          connection.transport.terminateSession().catch(() => undefined),
+          closeTimeoutMs,
+        );
         await connection.client.close().catch(() => undefined);
       }),
     );

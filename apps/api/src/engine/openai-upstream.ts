@@ -94,7 +94,10 @@ function streamError(payload: Json): AgentError | undefined {
   if (!isObject(payload.error)) return undefined;
   const code = payload.error.code;
   const message = typeof payload.error.message === "string" ? payload.error.message : JSON.stringify(payload.error);
-  return new AgentError(typeof code === "number" || typeof code === "string" ? code : "upstream_error", `upstream error: ${message}`);
+  return new AgentError(
+    typeof code === "number" || typeof code === "string" ? code : "upstream_error",
+    `upstream error: ${message}`,
+  );
 }
 
 /** One streamed Chat Completions request: deltas are emitted as they come, tool calls accumulated. */
@@ -120,10 +123,16 @@ async function streamCompletion(ctx: AgentContext, agent: OpenAiAgent, tools: Fu
     });
   } catch (err) {
     ctx.signal.throwIfAborted();
-    throw new AgentError("upstream_unreachable", `upstream request failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new AgentError(
+      "upstream_unreachable",
+      `upstream request failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (!response.ok) {
-    throw new AgentError(response.status, `upstream returned HTTP ${response.status}: ${await readErrorBody(response)}`);
+    throw new AgentError(
+      response.status,
+      `upstream returned HTTP ${response.status}: ${await readErrorBody(response)}`,
+    );
   }
 
   const turn: CompletionTurn = { content: "", toolCalls: [] };
@@ -152,7 +161,10 @@ async function streamCompletion(ctx: AgentContext, agent: OpenAiAgent, tools: Fu
       payload = await response.json();
     } catch (err) {
       ctx.signal.throwIfAborted();
-      throw new AgentError("upstream_stream", `upstream sent invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+      throw new AgentError(
+        "upstream_stream",
+        `upstream sent invalid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     await handle(payload);
   } else {
@@ -162,7 +174,11 @@ async function streamCompletion(ctx: AgentContext, agent: OpenAiAgent, tools: Fu
   return turn;
 }
 
-async function readEventStream(ctx: AgentContext, response: Response, handle: (payload: unknown) => Promise<void>): Promise<void> {
+async function readEventStream(
+  ctx: AgentContext,
+  response: Response,
+  handle: (payload: unknown) => Promise<void>,
+): Promise<void> {
   if (!response.body) throw new AgentError("upstream_stream", "upstream response has no body");
   const parser = new SseParser();
   const decoder = new TextDecoder();
@@ -187,7 +203,10 @@ async function readEventStream(ctx: AgentContext, response: Response, handle: (p
         read = await reader.read();
       } catch (err) {
         ctx.signal.throwIfAborted();
-        throw new AgentError("upstream_stream", `upstream stream broke: ${err instanceof Error ? err.message : String(err)}`);
+        throw new AgentError(
+          "upstream_stream",
+          `upstream stream broke: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
       if (read.done) {
         await dispatch(parser.push(decoder.decode()).concat(parser.end()));
@@ -210,11 +229,19 @@ function parseArguments(text: string): Record<string, unknown> | undefined {
   }
 }
 
-async function runFunctionCall(ctx: AgentContext, names: Map<string, ToolTarget>, call: FunctionCall): Promise<ConversationMessage> {
+async function runFunctionCall(
+  ctx: AgentContext,
+  names: Map<string, ToolTarget>,
+  call: FunctionCall,
+): Promise<ConversationMessage> {
   const target = names.get(call.function.name);
   if (!target) {
     ctx.logger.debug({ function: call.function.name.slice(0, 64) }, "model called an unknown function");
-    return { role: "tool", tool_call_id: call.id, content: `Error: no tool named ${JSON.stringify(call.function.name)}` };
+    return {
+      role: "tool",
+      tool_call_id: call.id,
+      content: `Error: no tool named ${JSON.stringify(call.function.name)}`,
+    };
   }
   const args = parseArguments(call.function.arguments);
   if (!args) {
@@ -241,7 +268,10 @@ export async function runOpenAiUpstream(ctx: AgentContext, agent: OpenAiAgent): 
     await deliverNotifications(ctx);
     if (ctx.mcp.takeToolsChanged()) ({ tools, names } = await offeredTools(ctx));
     const result = await streamCompletion(ctx, agent, tools);
-    const assistant: ConversationMessage = { role: "assistant", content: result.content.length > 0 ? result.content : null };
+    const assistant: ConversationMessage = {
+      role: "assistant",
+      content: result.content.length > 0 ? result.content : null,
+    };
     if (result.toolCalls.length > 0) assistant.tool_calls = result.toolCalls;
     ctx.conversation.push(assistant);
     if (result.toolCalls.length === 0) {

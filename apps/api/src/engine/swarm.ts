@@ -34,7 +34,9 @@ export function startSwarm(deps: EngineDeps, options: SwarmOptions): Swarm {
   const ids = Array.from({ length: options.body.n }, () => mintResponseId());
   if (options.register) for (const id of ids) options.register(id);
   const done = Promise.all(
-    ids.map((id, index) => runAgent(deps, { id, index, body: options.body, emit: options.emit, signal: options.signal })),
+    ids.map((id, index) =>
+      runAgent(deps, { id, index, body: options.body, emit: options.emit, signal: options.signal }),
+    ),
   );
   deps.activeSwarms.add(done);
   const forget = (): void => {

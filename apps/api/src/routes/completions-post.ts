@@ -39,7 +39,11 @@ async function write(res: ServerResponse, text: string): Promise<boolean> {
  * `data: [DONE]`) when stream is true, else one unary JSON response. There is
  * no reverse channel here, so a declared client_objectiveai_mcp is a 400.
  */
-export async function handleCompletionsPost(req: IncomingMessage, res: ServerResponse, deps: CompletionsPostDeps): Promise<void> {
+export async function handleCompletionsPost(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: CompletionsPostDeps,
+): Promise<void> {
   const read = await readBody(req, res, deps.maxBodyBytes);
   if (!read.ok) {
     if (read.status !== 0) sendError(res, read.status, read.message);
@@ -79,7 +83,16 @@ export async function handleCompletionsPost(req: IncomingMessage, res: ServerRes
     const swarm = startSwarm(deps.engine, { body, emit, signal });
     deps.logger.debug({ n: body.n, transport: "sse" }, "swarm started");
     const reasons = await swarm.done;
-    deps.logger.info({ transport: "sse", n: body.n, upstream: body.agent.upstream, finish: countReasons(reasons), ms: Date.now() - started }, "swarm finished");
+    deps.logger.info(
+      {
+        transport: "sse",
+        n: body.n,
+        upstream: body.agent.upstream,
+        finish: countReasons(reasons),
+        ms: Date.now() - started,
+      },
+      "swarm finished",
+    );
     if (!res.writableEnded && !res.destroyed) res.end("data: [DONE]\n\n");
     return;
   }
@@ -93,6 +106,15 @@ export async function handleCompletionsPost(req: IncomingMessage, res: ServerRes
   const swarm = startSwarm(deps.engine, { body, emit, signal });
   deps.logger.debug({ n: body.n, transport: "unary" }, "swarm started");
   const reasons = await swarm.done;
-  deps.logger.info({ transport: "unary", n: body.n, upstream: body.agent.upstream, finish: countReasons(reasons), ms: Date.now() - started }, "swarm finished");
+  deps.logger.info(
+    {
+      transport: "unary",
+      n: body.n,
+      upstream: body.agent.upstream,
+      finish: countReasons(reasons),
+      ms: Date.now() - started,
+    },
+    "swarm finished",
+  );
   sendJson(res, 200, aggregate.toResponse());
 }

@@ -45,7 +45,11 @@ function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestB
  * chunks stream as chunk frames and the socket closes 1000 once every agent
  * finished (1011 on an internal failure, 1008 past MAX_IDS_PER_SOCKET).
  */
-export async function handleCompletionsSocket(ws: WebSocket, _req: IncomingMessage, deps: CompletionsWsDeps): Promise<void> {
+export async function handleCompletionsSocket(
+  ws: WebSocket,
+  _req: IncomingMessage,
+  deps: CompletionsWsDeps,
+): Promise<void> {
   const socket = deps.conduit.attach(ws);
   const read = await socket.readBody((json) => validateRequestBody(json, deps.maxSwarm));
   if (!read.ok) return;
@@ -67,7 +71,13 @@ export async function handleCompletionsSocket(ws: WebSocket, _req: IncomingMessa
   try {
     const reasons = await swarm.done;
     deps.logger.info(
-      { transport: "ws", n: read.value.n, upstream: read.value.agent.upstream, finish: countReasons(reasons), ms: Date.now() - started },
+      {
+        transport: "ws",
+        n: read.value.n,
+        upstream: read.value.agent.upstream,
+        finish: countReasons(reasons),
+        ms: Date.now() - started,
+      },
       "swarm finished",
     );
   } catch (err) {

@@ -10,7 +10,10 @@ export function validateRequestBody(json: unknown, maxSwarm: number): BodyCheck 
   const parsed = parseRequestBody(json);
   if (!parsed.ok) return { ok: false, message: parsed.error.message };
   if (parsed.value.n > maxSwarm) {
-    return { ok: false, message: `invalid request body: field n: ${parsed.value.n} agents exceed MAX_SWARM (${maxSwarm})` };
+    return {
+      ok: false,
+      message: `invalid request body: field n: ${parsed.value.n} agents exceed MAX_SWARM (${maxSwarm})`,
+    };
   }
   return { ok: true, value: parsed.value };
 }

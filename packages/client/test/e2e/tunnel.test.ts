@@ -87,7 +87,11 @@ describe("through the tunnel to the real server-everything (stdio)", () => {
       (part) => part.type === "image",
     );
     expect(imagePart?.mimeType).toBe("image/png");
-    expect(Buffer.from(imagePart?.data ?? "", "base64").subarray(1, 4).toString()).toBe("PNG");
+    expect(
+      Buffer.from(imagePart?.data ?? "", "base64")
+        .subarray(1, 4)
+        .toString(),
+    ).toBe("PNG");
 
     const failing = await client.callTool({ name: "get-sum", arguments: { a: "not a number" } }).then(
       (result) => ({ isError: result.isError === true, message: textOf(result) }),
@@ -276,16 +280,25 @@ describe("failures", () => {
     const tooLarge = await fetch(url, {
       method: "POST",
       headers: { ...base, accept: "application/json, text/event-stream" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(5 * 1024 * 1024) } }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/list",
+        params: { pad: "x".repeat(5 * 1024 * 1024) },
+      }),
     });
     expect(tooLarge.status).toBe(413);
 
     const { request } = await import("node:http");
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(url, { method: "POST", headers: { ...base, host: "evil.example:80", accept: "*/*" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        url,
+        { method: "POST", headers: { ...base, host: "evil.example:80", accept: "*/*" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });

@@ -1,11 +1,6 @@
 import { z } from "zod";
 import { ChunkSchema } from "./chunk.js";
-import {
-  ListKindSchema,
-  McpKindSchema,
-  RequestIdSchema,
-  WireErrorSchema,
-} from "./common.js";
+import { ListKindSchema, McpKindSchema, RequestIdSchema, WireErrorSchema } from "./common.js";
 
 // ── client → server ────────────────────────────────────────────────────────
 
