@@ -18,6 +18,9 @@ export interface SseStream {
 
 export const DEFAULT_KEEPALIVE_MS = 15_000;
 
+// The longest delay a Node timer holds; a longer one is silently run every 1 ms instead.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Serves a GET-SSE notifications stream on a node:http ServerResponse for (responseId, mcp).
  * Returns null WITHOUT writing anything when the registry refuses the subscription (limit);
@@ -32,8 +35,8 @@ export function openSseStream(
   options: SseStreamOptions = {},
 ): SseStream | null {
   const keepaliveMs = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
-  if (!Number.isFinite(keepaliveMs) || keepaliveMs < 0) {
-    throw new RangeError(`keepaliveMs must be a finite number >= 0, got ${String(keepaliveMs)}`);
+  if (!Number.isFinite(keepaliveMs) || keepaliveMs < 0 || keepaliveMs > MAX_TIMER_MS) {
+    throw new RangeError(`keepaliveMs must be a number from 0 to ${MAX_TIMER_MS}, got ${String(keepaliveMs)}`);
   }
   if (res.headersSent || res.writableEnded) {
     throw new Error("openSseStream: the response has already been started");
@@ -72,8 +75,9 @@ class SseWriter implements SseStream {
       gone();
       return;
     }
+    // Only the response's 'close' means the client left: the request's own 'close' also fires as soon
+    // as its body has been read, while the connection and this stream are still up.
     res.on("close", gone);
-    req.on("close", gone);
     res.on("error", gone);
     res.on("drain", () => {
       if (this.#done) return;

@@ -1,8 +1,12 @@
+import http from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
 import type { McpKind } from "@conduit/protocol";
-import { McpListenerRegistry, formatListChangedEvent } from "../src/index.js";
-import type { SseStreamOptions } from "../src/index.js";
+import { McpListenerRegistry, formatListChangedEvent, openSseStream } from "../src/index.js";
+import type { SseStream, SseStreamOptions } from "../src/index.js";
 import { RESPONSE_ID_HEADER, SseClient, SseTestServer, listsIn } from "./helpers.js";
 
 function kind(text: string): McpKind {
@@ -18,10 +22,15 @@ const PROMPTS_EVENT = 'data: {"jsonrpc":"2.0","method":"notifications/prompts/li
 
 const servers: SseTestServer[] = [];
 const clients: SseClient[] = [];
+const hostServers: Server[] = [];
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.destroy();
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  for (const server of hostServers.splice(0)) {
+    server.closeAllConnections();
+    server.close();
+  }
 });
 
 async function setup(registry: McpListenerRegistry, options?: SseStreamOptions): Promise<SseTestServer> {
@@ -250,5 +259,72 @@ describe("openSseStream over node:http", () => {
     if (stalled) expect(afterBlock).toEqual(["tools", "prompts"]);
     expect(listsIn(client.text.slice(0, bytesAtBlock))).toHaveLength(3 * rounds);
     expect(registry.subscriberCount("id-1")).toBe(1);
+  });
+});
+
+describe("openSseStream on a request whose body the host server already read", () => {
+  it("keeps streaming after the request's own 'close' (body consumed) and still cleans up when the client leaves", async () => {
+    const registry = new McpListenerRegistry();
+    let resolveOpened: (value: { stream: SseStream; requestClosed: Promise<unknown> }) => void = () => {};
+    const opened = new Promise<{ stream: SseStream; requestClosed: Promise<unknown> }>((resolve) => {
+      resolveOpened = resolve;
+    });
+    // A host server that reads every request body before routing, as many frameworks do.
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.once("end", () => {
+        // Node emits the request's 'close' right after 'end' once the body is consumed: the client is still there.
+        const requestClosed = once(req, "close");
+        const stream = openSseStream(req, res, registry, "id-1", OBJECTIVEAI_MCP, { keepaliveMs: 0 });
+        if (stream === null) throw new Error("refused");
+        resolveOpened({ stream, requestClosed });
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    hostServers.push(server);
+
+    const client = await SseClient.open((server.address() as AddressInfo).port, "/objectiveai", {
+      [RESPONSE_ID_HEADER]: "id-1",
+    });
+    clients.push(client);
+    const { stream, requestClosed } = await opened;
+    await requestClosed;
+
+    expect(stream.subscription.closed).toBe(false);
+    expect(registry.publish("id-1", OBJECTIVEAI_MCP, "tools")).toBe(1);
+    await client.waitFor((c) => c.text === TOOLS_EVENT);
+
+    client.destroy();
+    await stream.closed;
+    expect(registry.keyCount).toBe(0);
+  });
+});
+
+describe("openSseStream option checks", () => {
+  it("refuses a keepaliveMs a timer cannot hold (Node would fire it every 1 ms) before subscribing", async () => {
+    const registry = new McpListenerRegistry();
+    let resolveOutcome: (value: unknown) => void = () => {};
+    const outcome = new Promise<unknown>((resolve) => {
+      resolveOutcome = resolve;
+    });
+    const server = http.createServer((req, res) => {
+      try {
+        openSseStream(req, res, registry, "id-1", OBJECTIVEAI_MCP, { keepaliveMs: 2 ** 31 });
+        resolveOutcome("opened");
+      } catch (error) {
+        resolveOutcome(error);
+        res.writeHead(500).end();
+      }
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    hostServers.push(server);
+
+    const client = await SseClient.open((server.address() as AddressInfo).port, "/objectiveai", {});
+    clients.push(client);
+    expect(await outcome).toBeInstanceOf(RangeError);
+    expect(client.response.statusCode).toBe(500);
+    expect(registry.subscriberCount()).toBe(0);
   });
 });

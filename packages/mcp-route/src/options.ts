@@ -50,10 +50,20 @@ export interface RouteContext {
   readonly observer: McpRouteObserver | undefined;
 }
 
-function checked(name: string, value: number | undefined, fallback: number, min: number): number {
+// The longest delay a Node timer holds; a longer one is silently run after 1 ms instead.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checked(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_VALUE,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < min) {
-    throw new RangeError(`${name} must be a finite number >= ${min}, got ${String(value)}`);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    const range = max === Number.MAX_VALUE ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new RangeError(`${name} must be a finite number ${range}, got ${String(value)}`);
   }
   return value;
 }
@@ -62,9 +72,9 @@ export function resolveRouteContext(options: McpRouteOptions): RouteContext {
   return {
     registry: options.registry,
     listeners: options.listeners,
-    timeoutMs: checked("timeoutMs", options.timeoutMs, DEFAULT_FORWARD_TIMEOUT_MS, 1),
+    timeoutMs: checked("timeoutMs", options.timeoutMs, DEFAULT_FORWARD_TIMEOUT_MS, 1, MAX_TIMER_MS),
     maxBodyBytes: checked("maxBodyBytes", options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 0),
-    keepaliveMs: checked("keepaliveMs", options.keepaliveMs, DEFAULT_SSE_KEEPALIVE_MS, 0),
+    keepaliveMs: checked("keepaliveMs", options.keepaliveMs, DEFAULT_SSE_KEEPALIVE_MS, 0, MAX_TIMER_MS),
     observer: options.observer,
   };
 }

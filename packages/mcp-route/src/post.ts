@@ -23,7 +23,9 @@ import type { RouteContext } from "./options.js";
 import { ABORTED, TOO_LARGE, readBody } from "./read-body.js";
 
 // Mcp-Session-Id must be visible ASCII (MCP Streamable HTTP); anything else could not be a header anyway.
-const SESSION_ID = /^[\x21-\x7E]+$/;
+// Capped so it fits the 16 KiB header limit of Node and undici, both in this reply and when the
+// client echoes it on every request next to its other headers; past that the client only sees "fetch failed".
+const SESSION_ID = /^[\x21-\x7E]{1,4096}$/;
 
 /** POST: one JSON-RPC message in, one JSON reply (or 202) out. */
 export async function handlePost(
@@ -197,7 +199,7 @@ async function initialize(
       502,
       id,
       ConduitErrorCode.UpstreamFailed,
-      "upstream failed: the initialize answer must be {result: InitializeResult, mcp_session_id: visible-ASCII string}",
+      "upstream failed: the initialize answer must be {result: InitializeResult, mcp_session_id: visible-ASCII string of at most 4096 characters}",
     );
     return;
   }

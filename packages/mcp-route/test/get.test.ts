@@ -76,6 +76,16 @@ describe("GET notifications stream", () => {
     expect(listeners.subscriberCount()).toBe(0);
   });
 
+  it("406 when Accept refuses text/event-stream with q=0, even next to a wildcard", async () => {
+    const { endpoint, responseId, listeners } = await startHarness();
+    for (const accept of ["text/event-stream;q=0, */*", "text/*;q=0, */*"]) {
+      const response = await fetch(endpoint, { headers: { accept, "x-objectiveai-response-id": responseId } });
+      expect(response.status, accept).toBe(406);
+      expect(await response.json()).toMatchObject({ error: { code: -32600 } });
+    }
+    expect(listeners.subscriberCount()).toBe(0);
+  });
+
   it("400 / 404 for a missing or unknown response id", async () => {
     const { endpoint, listeners } = await startHarness();
     expect((await fetch(endpoint, { headers: { accept: "text/event-stream" } })).status).toBe(400);

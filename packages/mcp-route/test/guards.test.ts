@@ -161,6 +161,11 @@ describe("createMcpListener", () => {
     expect(listener.server.listening).toBe(false);
   });
 
+  it("refuses timer options a Node timer cannot hold (Node would fire them after 1 ms)", () => {
+    expect(() => createMcpListener({ ...options(), timeoutMs: 2 ** 31 })).toThrow(RangeError);
+    expect(() => createMcpListener({ ...options(), keepaliveMs: 2 ** 31 })).toThrow(RangeError);
+  });
+
   it("refuses bad option values", () => {
     expect(() => createMcpListener({ ...options(), port: -1 })).toThrow(RangeError);
     expect(() => createMcpListener({ ...options(), timeoutMs: 0 })).toThrow(RangeError);

@@ -70,6 +70,27 @@ describe("POST routing and validation", () => {
     }
   });
 
+  it("406 when the most specific Accept range refuses a type with q=0, even if a wildcard allows it", async () => {
+    const { endpoint, responseId, attach } = await startHarness();
+    for (const accept of [
+      "application/json;q=0, */*",
+      "text/event-stream;q=0, */*",
+      "application/*;q=0, */*",
+      "*/*, text/event-stream;q=0.000",
+    ]) {
+      const { status } = await post(endpoint, responseId, rpc("tools/list"), { accept });
+      expect(status, accept).toBe(406);
+    }
+    expect(attach.frames).toHaveLength(0);
+    for (const accept of [
+      "*/*;q=0, application/json, text/event-stream",
+      "application/*;q=0, application/json, text/*",
+    ]) {
+      const { status } = await post(endpoint, responseId, rpc("tools/list"), { accept });
+      expect(status, accept).toBe(200);
+    }
+  });
+
   it("415 unless Content-Type is application/json (parameters allowed)", async () => {
     const { endpoint, responseId, attach } = await startHarness();
     const bad = await post(endpoint, responseId, rpc("tools/list"), { "content-type": "text/plain" });
@@ -241,6 +262,24 @@ describe("POST routing and validation", () => {
       expect(json).toMatchObject({ id: 2, error: { code: -32004 } });
       expect(headers.get("mcp-session-id")).toBeNull();
     }
+  });
+
+  it("initialize answered with an mcp_session_id too long for an HTTP header → 502 -32004, not a broken reply", async () => {
+    const longest = "s".repeat(4096);
+    const answers = ["s".repeat(4097), "s".repeat(20_000), longest];
+    let next = 0;
+    const { endpoint, responseId } = await startHarness({
+      handler: () => ({ result: { result: INITIALIZE_RESULT, mcp_session_id: answers[next++] } }),
+    });
+    for (const tooLong of answers.slice(0, 2)) {
+      const { status, json, headers } = await post(endpoint, responseId, rpc("initialize", { capabilities: {} }, 4));
+      expect(status, `${tooLong.length} characters`).toBe(502);
+      expect(json).toMatchObject({ id: 4, error: { code: -32004 } });
+      expect(headers.get("mcp-session-id")).toBeNull();
+    }
+    const ok = await post(endpoint, responseId, rpc("initialize", { capabilities: {} }, 5));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("mcp-session-id")).toBe(longest);
   });
 
   it("a forwarded request whose answer has no result → 502 -32004", async () => {

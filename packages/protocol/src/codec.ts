@@ -71,6 +71,13 @@ export function describeIssues(error: z.ZodError, limit = 3): string {
   return more > 0 ? `${parts.join("; ")} (+${more} more)` : parts.join("; ");
 }
 
+/** Names a frame's `type` for an error message without serialising it (it may be nested arbitrarily deep). */
+function describeType(type: unknown): string {
+  if (typeof type === "string") return JSON.stringify(type.slice(0, 64));
+  if (type === null) return "null";
+  return Array.isArray(type) ? "(an array)" : `(a ${typeof type})`;
+}
+
 function parseJsonObject(text: string): DecodeResult<Record<string, unknown>> {
   let parsed: unknown;
   try {
@@ -91,7 +98,7 @@ function decodeWith<T>(text: string, schemas: Partial<Record<FrameType, z.ZodTyp
   // Own keys only: `"constructor"` or `"__proto__"` must not reach Object.prototype.
   const schema = typeof type === "string" && Object.hasOwn(schemas, type) ? schemas[type as FrameType] : undefined;
   if (!schema) {
-    return fail("unknown_type", `unknown frame type ${JSON.stringify(type)?.slice(0, 64) ?? "undefined"}`);
+    return fail("unknown_type", `unknown frame type ${describeType(type)}`);
   }
   const checked = schema.safeParse(object.value);
   if (!checked.success) return fail("invalid_frame", `invalid ${type} frame: ${describeIssues(checked.error)}`);

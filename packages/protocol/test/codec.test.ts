@@ -345,3 +345,19 @@ describe("errors inside a union name the closest branch's field", () => {
     if (!decoded.ok) expect(decoded.error.message).toContain("field agent.turns.0.tool_calls");
   });
 });
+
+describe("deeply nested input", () => {
+  const deep = (depth: number): string => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+
+  it("a frame whose type is nested 20,000 deep is refused, not thrown", () => {
+    for (const decode of [decodeFrame, decodeClientFrame, decodeServerFrame]) {
+      const decoded = decode(`{"type":${deep(20_000)}}`);
+      expect(decoded).toMatchObject({ ok: false, error: { kind: "unknown_type" } });
+    }
+  });
+
+  it("a known frame carrying a deeply nested payload decodes without throwing", () => {
+    const decoded = decodeClientFrame(`{"type":"server_response","id":1,"result":${deep(20_000)}}`);
+    expect(decoded.ok).toBe(true);
+  });
+});

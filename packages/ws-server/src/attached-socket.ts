@@ -76,6 +76,7 @@ export class ConduitSocket implements AttachedSocket {
   readonly #backpressure: Backpressure;
   #resolveClosed: (closed: SocketClosed) => void = () => {};
   #bodyRequested = false;
+  #readPaused = false;
   #released = false;
   #protocolErrorCode: number | undefined;
 
@@ -102,6 +103,7 @@ export class ConduitSocket implements AttachedSocket {
     this.#loop = new ReceiveLoop({
       channel: this.channel,
       guard: this.guard,
+      registry: options.registry,
       tracker: this.tracker,
       listeners: options.listeners,
       notify: options.notify,
@@ -197,11 +199,23 @@ export class ConduitSocket implements AttachedSocket {
 
   #writeControl(text: string): void {
     if (this.#socket.readyState !== this.#socket.OPEN) throw new Error("the websocket is not open");
-    this.#socket.send(text);
+    this.#backpressure.writeControl(text);
   }
 
   #reply(text: string): void {
-    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.send(text);
+    const socket = this.#socket;
+    if (socket.readyState !== socket.OPEN) return;
+    this.#backpressure.writeControl(text);
+    // A client that sends requests without reading the answers would make them pile up without
+    // bound: stop reading its frames until they drain, so TCP pushes back on the client instead.
+    if (this.#readPaused || socket.bufferedAmount <= this.#options.highWaterMark) return;
+    this.#readPaused = true;
+    socket.pause();
+    // Resumed on close too (drained() then says false): frames are ignored by then, but the peer's close frame is read.
+    void this.#backpressure.drained().then(() => {
+      this.#readPaused = false;
+      socket.resume();
+    });
   }
 
   #ping(): void {
@@ -237,12 +251,14 @@ export class ConduitSocket implements AttachedSocket {
   #release(): void {
     if (this.#released) return;
     this.#released = true;
-    const { logger, listeners } = this.#options;
+    const { logger, listeners, registry } = this.#options;
     this.#heartbeat.stop();
     this.#body.end();
     this.#backpressure.close();
     const ids = this.guard.release();
     for (const id of ids) {
+      // Still registered means another socket took the id over: its streams stay open.
+      if (registry.has(id)) continue;
       try {
         listeners.closeAll(id);
       } catch (err) {

@@ -30,10 +30,25 @@ export class Backpressure {
 
   write(text: string): Promise<boolean> {
     if (this.#closed) return RESOLVED_FALSE;
+    this.writeControl(text);
+    return this.drained();
+  }
+
+  /**
+   * Sends a frame that is never held back (server_request, client_response).
+   * It still carries the callback when it could take the buffer past the
+   * mark: a waiter queued before it is otherwise never woken once it is out.
+   */
+  writeControl(text: string): void {
     const socket = this.#socket;
     if (socket.bufferedAmount + maxFrameBytes(text) > this.#highWaterMark) socket.send(text, this.#onWritten);
     else socket.send(text);
-    if (socket.bufferedAmount <= this.#highWaterMark) return RESOLVED_TRUE;
+  }
+
+  /** Resolves true once the buffer is at or below the high-water mark (at once if it is), false once closed. */
+  drained(): Promise<boolean> {
+    if (this.#closed) return RESOLVED_FALSE;
+    if (this.#socket.bufferedAmount <= this.#highWaterMark) return RESOLVED_TRUE;
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 

@@ -1,6 +1,6 @@
 import type { McpListenerRegistry } from "@conduit/listeners";
 import type { ReverseChannelRegistry } from "@conduit/registry";
-import { silentLogger, type ConduitLogger } from "./logger.js";
+import { safeLogger, silentLogger, type ConduitLogger } from "./logger.js";
 import type { NotifyHandler } from "./receive-loop.js";
 
 export interface ConduitOptions {
@@ -53,18 +53,21 @@ export const DEFAULTS = {
   highWaterMark: 1024 * 1024,
 } as const;
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
+/** The longest delay a Node timer holds; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function nonNegative(name: string, value: number | undefined, fallback: number, max = Infinity): number {
   const resolved = value ?? fallback;
-  if (!Number.isFinite(resolved) || resolved < 0) {
-    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  if (!Number.isFinite(resolved) || resolved < 0 || resolved > max) {
+    throw new RangeError(`${name} must be a finite number >= 0 and <= ${max}, got ${String(value)}`);
   }
   return resolved;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+function positiveInteger(name: string, value: number | undefined, fallback: number, max = Infinity): number {
   const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < 1) {
-    throw new RangeError(`${name} must be an integer >= 1, got ${String(value)}`);
+  if (!Number.isSafeInteger(resolved) || resolved < 1 || resolved > max) {
+    throw new RangeError(`${name} must be an integer >= 1 and <= ${max}, got ${String(value)}`);
   }
   return resolved;
 }
@@ -74,13 +77,13 @@ export function resolveOptions(options: ConduitOptions): ResolvedConduitOptions 
     registry: options.registry,
     listeners: options.listeners,
     notify: options.notify,
-    timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs),
+    timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, MAX_TIMER_MS),
     maxPending: positiveInteger("maxPending", options.maxPending, DEFAULTS.maxPending),
     maxIdsPerSocket: positiveInteger("maxIdsPerSocket", options.maxIdsPerSocket, DEFAULTS.maxIdsPerSocket),
-    heartbeatMs: nonNegative("heartbeatMs", options.heartbeatMs, DEFAULTS.heartbeatMs),
-    idleTimeoutMs: nonNegative("idleTimeoutMs", options.idleTimeoutMs, DEFAULTS.idleTimeoutMs),
-    bodyTimeoutMs: nonNegative("bodyTimeoutMs", options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs),
+    heartbeatMs: nonNegative("heartbeatMs", options.heartbeatMs, DEFAULTS.heartbeatMs, MAX_TIMER_MS),
+    idleTimeoutMs: nonNegative("idleTimeoutMs", options.idleTimeoutMs, DEFAULTS.idleTimeoutMs, MAX_TIMER_MS),
+    bodyTimeoutMs: nonNegative("bodyTimeoutMs", options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs, MAX_TIMER_MS),
     highWaterMark: nonNegative("highWaterMark", options.highWaterMark, DEFAULTS.highWaterMark),
-    logger: options.logger ?? silentLogger,
+    logger: options.logger === undefined ? silentLogger : safeLogger(options.logger),
   };
 }

@@ -11,7 +11,7 @@ import {
   type WireError,
 } from "@conduit/protocol";
 import type { McpListenerRegistry } from "@conduit/listeners";
-import type { ReverseAttachGuard, ReverseChannel, SessionTracker } from "@conduit/registry";
+import type { ReverseAttachGuard, ReverseChannel, ReverseChannelRegistry, SessionTracker } from "@conduit/registry";
 import type { RawData } from "ws";
 import type { ConduitLogger } from "./logger.js";
 import { clientResponseText, rawDataToText } from "./wire.js";
@@ -21,6 +21,7 @@ export type NotifyHandler = (responseId: string, content: string) => void | Prom
 export interface ReceiveLoopParts {
   channel: ReverseChannel;
   guard: ReverseAttachGuard;
+  registry: ReverseChannelRegistry;
   tracker: SessionTracker;
   listeners: McpListenerRegistry;
   notify: NotifyHandler;
@@ -32,9 +33,15 @@ export interface ReceiveLoopParts {
 const KNOWN_METHODS: ReadonlySet<string> = new Set(["agent_completion_notify", "mcp_list_changed"]);
 const UNKNOWN_RESPONSE_ID = "unknown response_id for this stream";
 
-/** The error a failed notify handler answers with: its own numeric `code`, else -32603. */
+/** The error a failed notify handler answers with: its own integer `code` (the wire allows no other), else -32603. */
 function notifyError(err: unknown): WireError {
-  if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "number") {
+  if (
+    typeof err === "object" &&
+    err !== null &&
+    "code" in err &&
+    typeof err.code === "number" &&
+    Number.isSafeInteger(err.code)
+  ) {
     const message =
       "message" in err && typeof err.message === "string" ? err.message : "agent_completion_notify failed";
     return { code: err.code, message };
@@ -54,6 +61,16 @@ export class ReceiveLoop {
   }
 
   handle(data: RawData, isBinary: boolean): void {
+    try {
+      this.#handle(data, isBinary);
+    } catch (err) {
+      // Anything thrown here would escape the socket's 'message' event and end the process
+      // (e.g. a frame nested deeply enough to overflow the stack): log it and drop the frame.
+      this.#parts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "frame dropped");
+    }
+  }
+
+  #handle(data: RawData, isBinary: boolean): void {
     if (isBinary) {
       this.#parts.logger.warn({ bytes: byteLength(data) }, "binary frame after the body dropped");
       return;
@@ -113,6 +130,8 @@ export class ReceiveLoop {
     const { mcp, list } = frame.params;
     let signalled = 0;
     for (const responseId of this.#parts.guard.ids) {
+      // An id another socket registered since lives there now: its streams are not ours to signal.
+      if (this.#parts.registry.get(responseId) !== this.#parts.channel) continue;
       try {
         signalled += this.#parts.listeners.publish(responseId, mcp, list);
       } catch (err) {
@@ -140,7 +159,7 @@ export class ReceiveLoop {
         ? { code: JsonRpcErrorCode.InvalidParams, message: error.message }
         : {
             code: JsonRpcErrorCode.MethodNotFound,
-            message: `unknown method ${JSON.stringify(request.method)?.slice(0, 64) ?? "undefined"}`,
+            message: `unknown method ${describeMethod(request.method)}`,
           },
     );
   }
@@ -163,6 +182,14 @@ function readableRequest(text: string): { id: RequestId; method: unknown } | und
   const id = RequestIdSchema.safeParse(value.id);
   if (!id.success) return undefined;
   return { id: id.data, method: "method" in value ? value.method : undefined };
+}
+
+/** A short description of an unknown `method`; only a string is quoted (stringifying any JSON value could overflow the stack). */
+function describeMethod(method: unknown): string {
+  if (typeof method === "string") return JSON.stringify(method.slice(0, 62));
+  if (typeof method === "object")
+    return method === null ? "null" : Array.isArray(method) ? "(an array)" : "(an object)";
+  return String(method);
 }
 
 function byteLength(data: RawData): number {

@@ -1,5 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { chunk, connectWithBody, isSettled, startHarness, type Harness, type TestClient } from "./helpers.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { OBJECTIVEAI_MCP } from "@conduit/protocol";
+import {
+  captureLogger,
+  chunk,
+  connectWithBody,
+  isSettled,
+  startHarness,
+  type Harness,
+  type TestClient,
+} from "./helpers.js";
 
 let harness: Harness | undefined;
 const clients: TestClient[] = [];
@@ -50,6 +59,30 @@ describe("backpressure", () => {
     expect(server.ws.bufferedAmount).toBeLessThanOrEqual(HIGH_WATER_MARK);
   });
 
+  it("wakes a waiting send() when a large server_request was written behind its chunk", async () => {
+    harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK, timeoutMs: 600_000 } });
+    const { client, server } = await connectWithBody(harness);
+    clients.push(client);
+    client.ws.pause();
+    const { sent, blocked } = await fillUntilBlocked((i) => server.attached.send(chunk("resp_bp", 0, `${i}:${BIG}`)));
+    // A control frame bigger than the mark, queued behind the chunk that is waiting.
+    const answer = server.attached.channel.request({
+      mcp: OBJECTIVEAI_MCP,
+      method: "tools/call",
+      params: { blob: BIG.repeat(32) },
+      headers: {},
+    });
+    client.ws.resume();
+    const skipped: Array<Record<string, unknown>> = [];
+    const request = await client.nextOfType("server_request", skipped);
+    expect(skipped).toHaveLength(sent);
+    await vi.waitFor(() => expect(server.ws.bufferedAmount).toBe(0), { timeout: 10_000 });
+    expect(await isSettled(blocked)).toBe(true);
+    expect(await blocked).toBe(true);
+    client.sendJson({ type: "server_response", id: request.id, result: {} });
+    await expect(answer).resolves.toMatchObject({ result: {} });
+  });
+
   it("resolves a waiting send() with false when the socket dies", async () => {
     harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK } });
     const { client, server } = await connectWithBody(harness);
@@ -59,5 +92,27 @@ describe("backpressure", () => {
     client.terminate();
     expect(await blocked).toBe(false);
     expect((await server.attached.closed).code).toBe(1006);
+  });
+});
+
+describe("a client that floods requests and never reads", () => {
+  it("stops reading its frames while its answers pile up past highWaterMark, and answers every one once it reads", async () => {
+    const { logger, entries } = captureLogger();
+    harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK, logger } });
+    const { client, server } = await connectWithBody(harness);
+    clients.push(client);
+    client.ws.pause();
+    // Each unknown-method request is answered -32601, echoing its 256-character id.
+    const FLOOD = 40_000;
+    const id = (i: number) => `${i}:`.padEnd(256, "x");
+    for (let i = 0; i < FLOOD; i += 1) client.ws.send(`{"type":"client_request","id":"${id(i)}","method":"x"}`);
+    const dropped = () => entries.filter((entry) => entry.msg === "frame dropped").length;
+    await vi.waitFor(() => expect(dropped() === FLOOD || server.ws.isPaused).toBe(true), { timeout: 20_000 });
+    expect(server.ws.bufferedAmount).toBeLessThanOrEqual(HIGH_WATER_MARK + 512 * 1024);
+
+    client.ws.resume();
+    for (let i = 0; i < FLOOD; i += 1)
+      expect(await client.next()).toMatchObject({ type: "client_response", id: id(i) });
+    expect(server.ws.readyState).toBe(server.ws.OPEN);
   });
 });

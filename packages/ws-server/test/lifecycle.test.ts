@@ -105,6 +105,44 @@ describe("cleanup when a socket ends", () => {
     });
   }
 
+  it("leaves an id that moved to another socket alone: no list_changed from the old socket, and its streams survive the old socket's close", async () => {
+    const h = await start();
+    const first = await connect(h);
+    const second = await connect(h);
+    first.server.attached.handle.register("resp_moved");
+    second.server.attached.handle.register("resp_moved");
+    expect(h.registry.get("resp_moved")).toBe(second.server.attached.channel);
+    const events: string[] = [];
+    const subscription = h.listeners.subscribe("resp_moved", OBJECTIVEAI_MCP, {
+      onPending: () => events.push("pending"),
+      onClose: () => events.push("closed"),
+    });
+
+    first.client.sendJson({
+      type: "client_request",
+      id: 1,
+      method: "mcp_list_changed",
+      params: { mcp: OBJECTIVEAI_MCP, list: "tools" },
+    });
+    expect(await first.client.next()).toEqual({ type: "client_response", id: 1, ok: true });
+    expect(subscription?.take()).toEqual([]);
+
+    first.client.ws.close(1000);
+    await first.server.attached.closed;
+    expect(events).toEqual([]);
+    expect(h.listeners.subscriberCount("resp_moved")).toBe(1);
+    expect(h.registry.get("resp_moved")).toBe(second.server.attached.channel);
+
+    second.client.sendJson({
+      type: "client_request",
+      id: 2,
+      method: "mcp_list_changed",
+      params: { mcp: OBJECTIVEAI_MCP, list: "tools" },
+    });
+    expect(await second.client.next()).toEqual({ type: "client_response", id: 2, ok: true });
+    expect(subscription?.take()).toEqual(["tools"]);
+  });
+
   it("leaves a second socket undisturbed when the first misbehaves and is killed", async () => {
     const h = await start({ upgrade: { maxPayload: 4096 } });
     const first = await connect(h);
@@ -124,6 +162,32 @@ describe("cleanup when a socket ends", () => {
     expect(h.registry.has("resp_second")).toBe(true);
     expect(h.registry.has("resp_first")).toBe(false);
     expect(h.conduit.size).toBe(1);
+  });
+});
+
+describe("a logger that throws", () => {
+  it("never takes a socket down or cuts its cleanup short", async () => {
+    const throwing = (): never => {
+      throw new Error("log sink down");
+    };
+    const h = await start({
+      conduit: { logger: { debug: throwing, info: throwing, warn: throwing, error: throwing } },
+    });
+    const { client, server } = await connect(h);
+    server.attached.handle.register("resp_log");
+    client.ws.send("garbage");
+    client.sendJson({ type: "server_response", id: 999, result: {} });
+    const answer = request(h, "resp_log");
+    const frame = await client.next();
+    client.sendJson({ type: "server_response", id: frame.id, result: { ok: true } });
+    expect(await answer).toMatchObject({ result: { ok: true } });
+    const pending = request(h, "resp_log");
+    await client.next();
+    client.ws.close(1000);
+    await expect(pending).rejects.toMatchObject({ code: ConduitErrorCode.ChannelClosed });
+    expect((await server.attached.closed).code).toBe(1000);
+    expect(h.registry.has("resp_log")).toBe(false);
+    expect(h.conduit.size).toBe(0);
   });
 });
 
@@ -216,5 +280,16 @@ describe("limits", () => {
     expect(
       () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, maxPending: 0 }),
     ).toThrow(RangeError);
+  });
+
+  it("rejects durations a Node timer cannot hold instead of firing them after 1 ms", async () => {
+    const h = await start();
+    const { Conduit } = await import("../src/index.js");
+    const base = { registry: h.registry, listeners: h.listeners, notify: () => {} };
+    const tooLong = 2 ** 31;
+    for (const name of ["timeoutMs", "heartbeatMs", "idleTimeoutMs", "bodyTimeoutMs"] as const) {
+      expect(() => new Conduit({ ...base, [name]: tooLong })).toThrow(RangeError);
+      expect(() => new Conduit({ ...base, [name]: tooLong - 1 })).not.toThrow();
+    }
   });
 });

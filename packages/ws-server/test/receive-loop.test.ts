@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ConduitErrorCode, JsonRpcErrorCode, OBJECTIVEAI_MCP, type McpKind } from "@conduit/protocol";
+import {
+  ConduitErrorCode,
+  JsonRpcErrorCode,
+  OBJECTIVEAI_MCP,
+  decodeServerFrame,
+  type McpKind,
+} from "@conduit/protocol";
 import { ConduitError, sendServerRequest } from "@conduit/registry";
 import {
   captureLogger,
@@ -80,6 +86,25 @@ describe("receive loop", () => {
     expect(await answer).toMatchObject({ result: { still: "alive" } });
     expect(entries.filter((entry) => entry.level === "warn")).toHaveLength(6);
     expect(client.frames.length).toBe(0);
+  });
+
+  it("drops a deeply nested frame without throwing out of the message handler", async () => {
+    const { logger, entries } = captureLogger();
+    const { client, server } = await setup({ conduit: { logger } });
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    client.ws.send(`{"type":${deep}}`);
+    client.ws.send(`{"type":"client_request","id":"d1","method":${deep}}`);
+    expect(await client.next()).toMatchObject({
+      type: "client_response",
+      id: "d1",
+      ok: false,
+      error: { code: JsonRpcErrorCode.MethodNotFound },
+    });
+    const answer = server.attached.channel.request({ mcp: OBJECTIVEAI_MCP, method: "tools/list", headers: {} });
+    const request = await client.next();
+    client.sendJson({ type: "server_response", id: request.id, result: { still: "alive" } });
+    expect(await answer).toMatchObject({ result: { still: "alive" } });
+    expect(entries.filter((entry) => entry.level === "warn")).toHaveLength(2);
   });
 
   it("answers a client_request with bad params -32602 and an unknown method -32601", async () => {
@@ -163,6 +188,30 @@ describe("receive loop", () => {
       const second = await client.next();
       expect(second).toMatchObject({ id: 2, ok: false, error: { code: JsonRpcErrorCode.InternalError } });
       expect(JSON.stringify(second)).not.toContain("secret internals");
+    });
+
+    it("answers -32603 when the handler's code is not an integer, so the answer is still a valid frame", async () => {
+      const codes = [Number.NaN, 409.5, Number.POSITIVE_INFINITY];
+      const { client, server } = await setup({
+        conduit: {
+          notify: () => {
+            throw Object.assign(new Error("odd code"), { code: codes.shift() });
+          },
+        },
+      });
+      await server.attached.send(chunk("resp_odd", 0, "x"));
+      await client.next();
+      for (let id = 1; id <= 3; id += 1) {
+        client.sendJson({
+          type: "client_request",
+          id,
+          method: "agent_completion_notify",
+          params: { response_id: "resp_odd", content: "c" },
+        });
+        const answer = await client.next();
+        expect(answer).toMatchObject({ id, ok: false, error: { code: JsonRpcErrorCode.InternalError } });
+        expect(decodeServerFrame(JSON.stringify(answer)).ok).toBe(true);
+      }
     });
 
     it("does not let a slow handler delay a later server_response", async () => {
