@@ -9,7 +9,7 @@ import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-
 import { shortId } from "@conduit/protocol";
 import { createAuthenticator } from "./auth.js";
 import { requestIdOf } from "./request-id.js";
-import type { Config } from "./config.js";
+import { MAX_TIMER_MS, type Config } from "./config.js";
 import type { EngineDeps } from "./engine/agent.js";
 import { RunningAgents } from "./engine/running-agents.js";
 import type { Logger } from "./logger.js";
@@ -106,7 +106,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     running,
     activeSwarms: new Set(),
     mcpListenerUrl: mcpListener.url,
-    mcpRequestTimeoutMs: config.reverseChannelTimeoutMs + MCP_CLIENT_SLACK_MS,
+    // Capped: past MAX_TIMER_MS the SDK's timer would fire after 1 ms.
+    mcpRequestTimeoutMs: Math.min(config.reverseChannelTimeoutMs + MCP_CLIENT_SLACK_MS, MAX_TIMER_MS),
     openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey || undefined, fetch: globalThis.fetch },
     logger: logger.child({ component: "agent" }),
   };

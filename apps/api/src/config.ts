@@ -38,6 +38,9 @@ export class ConfigExit extends Error {
 
 const MIB = 1024 * 1024;
 
+/** The longest delay a Node timer honours; past it the timer fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
   return z
     .string()
@@ -127,7 +130,7 @@ export const CONFIG_VARS = [
     flag: "reverse-channel-timeout-ms",
     default: "30000",
     description: "time the attach client has to answer a server_request",
-    schema: integer(1),
+    schema: integer(1, MAX_TIMER_MS),
   }),
   spec({
     key: "maxPendingPerChannel",
@@ -175,7 +178,7 @@ export const CONFIG_VARS = [
     flag: "heartbeat-ms",
     default: "15000",
     description: "WebSocket ping interval",
-    schema: integer(1),
+    schema: integer(1, MAX_TIMER_MS),
   }),
   spec({
     key: "idleTimeoutMs",
@@ -183,7 +186,7 @@ export const CONFIG_VARS = [
     flag: "idle-timeout-ms",
     default: "30000",
     description: "end a WebSocket silent for this long",
-    schema: integer(1),
+    schema: integer(1, MAX_TIMER_MS),
   }),
   spec({
     key: "shutdownTimeoutMs",
@@ -191,7 +194,7 @@ export const CONFIG_VARS = [
     flag: "shutdown-timeout-ms",
     default: "10000",
     description: "bound on graceful shutdown before a forced exit",
-    schema: integer(1),
+    schema: integer(1, MAX_TIMER_MS),
   }),
   spec({
     key: "logLevel",

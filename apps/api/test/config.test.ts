@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CONFIG_VARS, ConfigError, loadConfig } from "../src/config.js";
-import { API_MAIN, cleanup, exitWithin, spawnNode, startApi } from "./helpers.js";
+import {
+  API_MAIN,
+  DECLARE_EVERYTHING,
+  ECHO,
+  cleanup,
+  exitWithin,
+  mockBody,
+  spawnNode,
+  startApi,
+  startCli,
+} from "./helpers.js";
 
 afterEach(async () => {
   await cleanup();
@@ -52,6 +62,11 @@ describe("configuration", () => {
       [[], { API_KEYS: " , " }, /API_KEYS/],
       [["--max-body-bytes", "lots"], {}, /MAX_BODY_BYTES/],
       [["--no-such-flag"], {}, /no-such-flag/],
+      // A Node timer past 2^31-1 ms fires after 1 ms: each of these would misfire at once.
+      [[], { REVERSE_CHANNEL_TIMEOUT_MS: "2147483648" }, /REVERSE_CHANNEL_TIMEOUT_MS/],
+      [[], { HEARTBEAT_MS: "2147483648" }, /HEARTBEAT_MS/],
+      [[], { IDLE_TIMEOUT_MS: "2147483648" }, /IDLE_TIMEOUT_MS/],
+      [["--shutdown-timeout-ms", "99999999999"], {}, /SHUTDOWN_TIMEOUT_MS/],
     ];
     for (const [argv, env, pattern] of cases) {
       expect(() => loadConfig(argv, env)).toThrow(ConfigError);
@@ -74,6 +89,20 @@ describe("configuration", () => {
     const child = spawnNode([API_MAIN], { PORT: "not-a-port" });
     expect((await exitWithin(child)).code).toBe(2);
     expect(child.stderr.text()).toMatch(/invalid PORT/);
+
+    // Accepted, this one made every socket fail "no body frame within 2147483648 ms" after 1 ms.
+    const idle = spawnNode([API_MAIN], { IDLE_TIMEOUT_MS: "2147483648", PORT: "0" });
+    expect((await exitWithin(idle)).code).toBe(2);
+    expect(idle.stderr.text()).toMatch(/invalid IDLE_TIMEOUT_MS: must be at most 2147483647/);
+  });
+
+  it("serves MCP calls with the largest REVERSE_CHANNEL_TIMEOUT_MS (the agents' own limit stays a valid timer)", async () => {
+    const api = await startApi({ REVERSE_CHANNEL_TIMEOUT_MS: "2147483647" });
+    const cli = startCli(api.wsUrl, mockBody([ECHO("still in time")], DECLARE_EVERYTHING));
+    expect((await exitWithin(cli)).code, cli.stderr.text()).toBe(0);
+    const result = cli.chunks().find((chunk) => chunk.tool_result)!.tool_result!;
+    expect(result.content).toEqual([{ type: "text", text: "Echo: still in time" }]);
+    expect(cli.chunks().at(-1)).toMatchObject({ finish_reason: "stop" });
   });
 
   it("warns loudly when open (no API_KEYS) beyond loopback, not on loopback", async () => {

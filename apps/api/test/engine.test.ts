@@ -51,6 +51,13 @@ describe("SseParser", () => {
     }
   });
 
+  it("keeps a \\r\\n split around an empty piece as one line end", () => {
+    // An empty piece (an empty body chunk decodes to "") must not forget the pending \r.
+    const parser = new SseParser();
+    const events = [...parser.push("data: a\r"), ...parser.push(""), ...parser.push("\ndata: b\r\n\r\n")];
+    expect([...events, ...parser.end()]).toEqual(["a\nb"]);
+  });
+
   it("flushes a last event without a blank line at end()", () => {
     const parser = new SseParser();
     expect(parser.push("data: tail")).toEqual([]);

@@ -55,6 +55,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       .end(JSON.stringify({ error: { message: "stub exploded" } }));
     return;
   }
+  if (body.model === "endless-error") {
+    // An error status whose body is longer than the agent reports, and never ends.
+    res.writeHead(503, { "content-type": "application/json" });
+    res.write(`{"error":{"message":"overloaded","padding":"${"x".repeat(5000)}`);
+    return;
+  }
   if (body.model === "looping") {
     sse(res, [
       choice(
@@ -191,6 +197,22 @@ describe("openai upstream", () => {
     const failed = finals.find((chunk) => chunk.finish_reason === "error")!;
     expect(failed.error!.code).toBe(500);
     expect(failed.error!.message).toContain("stub exploded");
+  });
+
+  it("fails an agent on an error status without waiting for an error body that never ends", async () => {
+    const response = await fetch(`${api.baseUrl}/agent/completions`, {
+      method: "POST",
+      body: JSON.stringify({ agent: { upstream: "openai", model: "endless-error" } }),
+    });
+    const json = (await response.json()) as {
+      agents: { finish_reason: string; error?: { code: number; message: string } }[];
+    };
+    expect(json.agents[0]).toMatchObject({ finish_reason: "error", error: { code: 503 } });
+    const message = json.agents[0]!.error!.message;
+    expect(message).toContain('"message":"overloaded"');
+    // "upstream returned HTTP 503: " and at most 2000 characters of the body, then "…".
+    expect(message.length).toBeLessThanOrEqual("upstream returned HTTP 503: ".length + 2001);
+    expect(message.endsWith("…")).toBe(true);
   });
 
   it("stops a model that keeps calling tools at max_turns", async () => {

@@ -15,7 +15,7 @@ import {
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
 import { ConduitClientError } from "./errors.js";
-import { encodeBody, toWebSocketUrl, validateMcps } from "./options.js";
+import { encodeBody, toWebSocketUrl, validateMcps, validateTimeoutMs } from "./options.js";
 import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
 import type { AttachOptions, AttachOutcome, AttachSession, Logger } from "./types.js";
 import { UpstreamPool } from "./upstream/pool.js";
@@ -33,7 +33,7 @@ interface PendingNotify {
 /**
  * Dials the API, sends the body, streams chunks and serves the API's
  * server_requests from the configured upstream MCP servers.
- * Throws TypeError synchronously for a bad url, mcp kind, upstream or body.
+ * Throws TypeError synchronously for a bad url, mcp kind, upstream, body or upstreamTimeoutMs.
  */
 export function attach(options: AttachOptions): AttachSession {
   return new AttachClient(options);
@@ -57,12 +57,13 @@ class AttachClient implements AttachSession {
     const url = toWebSocketUrl(options.url);
     const mcps = validateMcps(options.mcps);
     const body = encodeBody(options.body);
+    const timeoutMs = validateTimeoutMs("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS);
     const log = safeLogger(options.logger);
     this.#log = log;
     this.#context = {
       mcps,
       pool: this.#pool,
-      timeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+      timeoutMs,
       log,
       publishListChanged: (mcp, list) => this.#publishListChanged(mcp, list),
     };

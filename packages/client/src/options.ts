@@ -50,6 +50,17 @@ function checkSpec(kind: string, spec: UpstreamSpec): UpstreamSpec {
   throw new TypeError(`mcp ${kind}: upstream kind must be "stdio" or "http"`);
 }
 
+/** The largest delay a Node timer honours; past it (or below 1) the timer fires after 1 ms. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A time limit in ms: an integer in 1..MAX_TIMEOUT_MS, else TypeError. */
+export function validateTimeoutMs(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
+    throw new TypeError(`${name} must be an integer from 1 to ${MAX_TIMEOUT_MS} (ms), got ${String(value)}`);
+  }
+  return value;
+}
+
 /** The body frame's text; TypeError when the body cannot be JSON-encoded. */
 export function encodeBody(body: unknown): string {
   let text: string | undefined;

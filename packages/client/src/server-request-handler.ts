@@ -98,7 +98,7 @@ async function initialize(
   try {
     const result = await connection.peer.request("initialize", params.initialize, context.timeoutMs);
     connection.afterInitialize(result);
-    await connection.peer.notify("notifications/initialized");
+    await connection.peer.notify("notifications/initialized", undefined, context.timeoutMs);
     const sessionId = context.pool.bind(connection);
     if (sessionId === undefined) throw shuttingDown();
     context.log("info", `${connection.description} initialized, session ${sessionId.slice(0, 8)}…`);
@@ -114,7 +114,7 @@ async function terminate(frame: ServerRequestFrame, context: ServerRequestContex
   const connection = sessionId === undefined ? undefined : context.pool.unbind(sessionId);
   if (connection) {
     context.log("info", `terminating ${connection.description}`);
-    await connection.terminate(context.log);
+    await connection.terminate(context.log, context.timeoutMs);
   }
   return {};
 }
@@ -127,7 +127,7 @@ async function forwardNotification(
   if (DROPPED_NOTIFICATIONS.has(frame.method)) {
     context.log("debug", `not forwarding ${frame.method} to ${connection.description}`);
   } else {
-    await connection.peer.notify(frame.method, frame.params);
+    await connection.peer.notify(frame.method, frame.params, context.timeoutMs);
   }
   return {};
 }

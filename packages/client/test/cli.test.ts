@@ -71,6 +71,10 @@ test("usage errors exit 1", async () => {
   const missingFile = runCli(["attach", "ws://127.0.0.1:1/", "--body", join(dir, "missing.json")]);
   expect((await missingFile.exited).code).toBe(1);
   expect(missingFile.stderr()).toContain("cannot read the body");
+  // Past 2^31-1 ms a Node timer fires after 1 ms: every upstream call would "time out" at once.
+  const hugeTimeout = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--upstream-timeout", "2147483648"]);
+  expect((await hugeTimeout.exited).code).toBe(1);
+  expect(hugeTimeout.stderr()).toContain("2147483647");
 });
 
 describe("against a WebSocket API", () => {
@@ -127,6 +131,50 @@ describe("against a WebSocket API", () => {
       "",
     ]);
   });
+
+  test("content blocks with odd field values are printed; they never crash the CLI", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile]);
+    const conn = await server.nextConnection();
+    // Valid chunks (content blocks are unknown[]) whose fields are objects that String() cannot convert.
+    const odd = { toString: 1 };
+    const content = [
+      { type: "image", mimeType: odd, data: "AAAA" },
+      { type: odd },
+      { type: "resource", resource: { uri: odd } },
+      { type: "resource_link", uri: odd },
+    ];
+    conn.sendChunk(chunk(0, "resp_a", { tool_result: { tool_call_id: "c1", content, is_error: false } }));
+    conn.sendChunk(chunk(0, "resp_a", { finish_reason: "stop" }));
+    conn.close(1000);
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.stdout().split("\n")).toEqual([
+      '[0] ← result: [image {"toString":1}, 3 bytes] [{"toString":1}] [resource {"toString":1}] [link {"toString":1}]',
+      "[0] ■ finished: stop",
+      "",
+    ]);
+  });
+
+  test.each(["json", "readable"] as const)(
+    "a chunk too deeply nested to print is reported and skipped, the CLI goes on (%s output)",
+    async (mode) => {
+      const server = await startApi();
+      const run = runCli(["attach", server.url, "--body", bodyFile, ...(mode === "json" ? ["--json"] : [])]);
+      const conn = await server.nextConnection();
+      // Valid JSON that JSON.parse takes but JSON.stringify (recursive) cannot.
+      const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+      conn.sendRaw(
+        `{"type":"chunk","data":{"id":"resp_a","object":"agent.completion.chunk","index":0,"created":1,` +
+          `"tool_result":{"tool_call_id":"c1","content":[{"type":${deep}}],"is_error":false}}}`,
+      );
+      const last = chunk(0, "resp_a", { finish_reason: "stop" });
+      conn.sendChunk(last);
+      conn.close(1000);
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      expect(run.stdout()).toBe(mode === "json" ? `${JSON.stringify(last)}\n` : "[0] ■ finished: stop\n");
+      expect(run.stderr()).toMatch(/cannot print a chunk of agent #0: .*call stack/);
+    },
+  );
 
   test("an error frame exits 2", async () => {
     const server = await startApi();
@@ -213,7 +261,7 @@ describe("shutdown", () => {
     return pids;
   }
 
-  test.each(["SIGINT", "SIGTERM"] as const)(
+  test.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)(
     "%s closes the socket, ends the upstream children and exits 130",
     async (signal) => {
       const server = await startApi();
@@ -228,6 +276,21 @@ describe("shutdown", () => {
       expect(pids.filter(isAlive)).toEqual([]);
     },
   );
+
+  test("a reader that went away on stdout and stderr (`2>&1 | head`) ends the stream and the children", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile, "--mcp", FIXTURE, "--verbose"]);
+    const conn = await server.nextConnection();
+    const pids = await spawnUpstreams(conn);
+    run.child.stdout.destroy();
+    run.child.stderr.destroy();
+    conn.sendChunk(chunk(0, "resp_a", { delta: { content: "nobody reads this" } }));
+    conn.sendChunk(chunk(0, "resp_a", { finish_reason: "stop" }));
+    // The CLI closes the socket itself (1001) instead of dying on EPIPE with its children left behind.
+    expect(await conn.closed).toBe(1001);
+    expect(await run.exited).toEqual({ code: 3, signal: null });
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
 
   test("the upstream children are ended when the stream finishes, too", async () => {
     const server = await startApi();

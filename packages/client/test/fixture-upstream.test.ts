@@ -137,3 +137,24 @@ test("an upstream that rejects initialize passes its JSON-RPC error through and 
   expect(answer.error?.message).toContain("protocolVersion");
   await vi.waitFor(() => expect(childPids(FIXTURE_SERVER)).toEqual([]));
 });
+
+test("an upstream's stderr is logged line by line; a line that never ends is cut at 8 KiB, not buffered", async () => {
+  // Not an MCP server: it writes to stderr, then waits for its stdin to end.
+  const script = [
+    'process.stderr.write("hello\\r\\nworld\\n" + "x".repeat(100_000));',
+    'process.stdin.on("end", () => process.exit(0)).resume();',
+  ].join("\n");
+  const { conn, logs } = await startHarness({
+    mcps: { [MCP]: { kind: "stdio", command: process.execPath, args: ["-e", script] } },
+  });
+  void conn.request(MCP, "initialize", { arguments: {}, initialize: {} });
+  const prefix = `upstream ${MCP} stderr: `;
+  const stderrLines = () =>
+    logs.filter((log) => log.message.startsWith(prefix)).map((log) => log.message.slice(prefix.length));
+  await vi.waitFor(() => expect(stderrLines()).toHaveLength(3), { timeout: 10_000, interval: 20 });
+  const [hello, world, long] = stderrLines() as [string, string, string];
+  expect([hello, world]).toEqual(["hello", "world"]);
+  expect(long.startsWith("x".repeat(8192))).toBe(true);
+  expect(long.length).toBeLessThan(8192 + 64);
+  expect(long).toMatch(/cut at 8192 characters/);
+});

@@ -29,12 +29,23 @@ afterEach(async () => {
   }
 });
 
+/** Requests the server reads but never answers (a stalled upstream), by HTTP method and JSON-RPC method. */
+type Stall = (httpMethod: string, rpcMethod: string | undefined) => boolean;
+
 /** An SDK McpServer over StreamableHTTPServerTransport (stateful) on node:http 127.0.0.1:0. */
-async function startHttpUpstream(): Promise<HttpUpstream> {
+async function startHttpUpstream(stall: Stall = () => false): Promise<HttpUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const state: Omit<HttpUpstream, "url" | "server"> = { requests: [], closedSessions: [] };
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     state.requests.push({ method: req.method ?? "", headers: req.headers });
+    let parsedBody: unknown;
+    if (req.method === "POST") {
+      const parts: Buffer[] = [];
+      for await (const part of req) parts.push(part as Buffer);
+      parsedBody = JSON.parse(Buffer.concat(parts).toString("utf8"));
+    }
+    const rpcMethod = (parsedBody as { method?: string } | undefined)?.method;
+    if (stall(req.method ?? "", rpcMethod)) return;
     const sessionId = req.headers["mcp-session-id"];
     let transport = typeof sessionId === "string" ? transports.get(sessionId) : undefined;
     if (!transport) {
@@ -55,10 +66,10 @@ async function startHttpUpstream(): Promise<HttpUpstream> {
       mcp.registerTool("shout", { inputSchema: { text: z.string() } }, ({ text }) => ({
         content: [{ type: "text", text: text.toUpperCase() }],
       }));
-      void mcp.connect(fresh).then(() => fresh.handleRequest(req, res));
+      void mcp.connect(fresh).then(() => fresh.handleRequest(req, res, parsedBody));
       return;
     }
-    void transport.handleRequest(req, res);
+    void transport.handleRequest(req, res, parsedBody);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -104,4 +115,26 @@ test("an unreachable HTTP upstream answers initialize with -32004", async () => 
   const answer = await conn.request(MCP, "initialize", { arguments: {}, initialize: AGENT_INITIALIZE });
   expect(answer.error?.code).toBe(ConduitErrorCode.UpstreamFailed);
   expect(answer.error?.message).toMatch(/sending initialize failed/);
+});
+
+test("a notification or DELETE the HTTP upstream never answers is given up after upstreamTimeoutMs", async () => {
+  const remote = await startHttpUpstream(
+    (httpMethod, rpcMethod) => httpMethod === "DELETE" || rpcMethod === "notifications/roots/list_changed",
+  );
+  const { conn } = await startHarness({ mcps: { [MCP]: { kind: "http", url: remote.url } }, upstreamTimeoutMs: 1_000 });
+  const { sessionId } = await conn.initialize(MCP);
+
+  const notified = await conn.call(MCP, sessionId, "notifications/roots/list_changed");
+  expect(notified.error).toEqual({
+    code: ConduitErrorCode.UpstreamFailed,
+    message: `upstream ${MCP} did not accept notifications/roots/list_changed within 1000 ms`,
+  });
+  // The connection survives, as after a request that timed out.
+  const shout = await conn.call(MCP, sessionId, "tools/call", { name: "shout", arguments: { text: "still" } });
+  expect(shout.result).toEqual({ content: [{ type: "text", text: "STILL" }] });
+
+  // Terminate is best effort: the DELETE is given up, the connection closed, the session gone.
+  expect(await conn.call(MCP, sessionId, "session/terminate")).toEqual({ result: {} });
+  expect(remote.requests.some((request) => request.method === "DELETE")).toBe(true);
+  expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(JsonRpcErrorCode.InvalidRequest);
 });

@@ -75,6 +75,30 @@ describe("the stream", () => {
     expect(logs.filter((log) => log.level === "warn" && log.message.startsWith("dropped"))).toHaveLength(4);
   });
 
+  test("after a consumer breaks out of for-await, chunks no iterator waits for are not kept", async () => {
+    const { conn, session } = await startHarness();
+    const first = chunk(0, "r", { delta: { content: "first" } });
+    conn.sendChunk(first);
+    for await (const item of session) {
+      expect(item).toEqual(first);
+      break;
+    }
+    // Nobody iterates now: these must not pile up in memory for the rest of the session.
+    for (let i = 0; i < 100; i++) conn.sendChunk(chunk(0, "r", { delta: { content: `unread ${i}` } }));
+    // Frames arrive in order: once the notify is answered, every chunk above has been received.
+    const delivered = session.notify("r", "sync");
+    conn.respond((await conn.nextClientRequest()).id);
+    await delivered;
+
+    const later = session[Symbol.asyncIterator]();
+    const pending = later.next();
+    const last = chunk(0, "r", { delta: { content: "for the new iterator" } });
+    conn.sendChunk(last);
+    expect(await pending).toEqual({ done: false, value: last });
+    conn.close(1000);
+    expect(await later.next()).toEqual({ done: true, value: undefined });
+  });
+
   test("a server_request for a method on no session is answered, never left hanging", async () => {
     const { conn } = await startHarness();
     const answers = await Promise.all([
@@ -140,6 +164,10 @@ describe("connection failures", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(() => attach({ url: "ws://127.0.0.1:1", body: cyclic })).toThrow(TypeError);
+    // Node runs a timer past 2^31-1 ms (or a non-positive one) after 1 ms: every upstream call would fail at once.
+    for (const upstreamTimeoutMs of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 31]) {
+      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, upstreamTimeoutMs })).toThrow(TypeError);
+    }
   });
 });
 

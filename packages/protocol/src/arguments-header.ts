@@ -20,6 +20,13 @@ export function decodeArgumentsHeader(value: string | string[] | undefined): Mcp
   return parsed as McpArguments;
 }
 
+const NON_ASCII = /[\u007f-\uffff]/g;
+
+/**
+ * Encodes arguments for `X-OBJECTIVEAI-ARGUMENTS`. A header value must be
+ * ASCII, so every other character is written as a JSON `\uXXXX` escape; the
+ * text stays valid JSON and decodes to the same values.
+ */
 export function encodeArgumentsHeader(args: McpArguments): string {
-  return JSON.stringify(args);
+  return JSON.stringify(args).replace(NON_ASCII, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

@@ -72,3 +72,14 @@ describe("encodeArgumentsHeader", () => {
     );
   });
 });
+
+describe("encodeArgumentsHeader output is a valid HTTP header value", () => {
+  it("escapes non-ASCII characters so fetch and node:http accept it, and decodes back unchanged", () => {
+    const args = { city: "日本 Zürich", emoji: "🙂", plain: "a\u007fb", none: null };
+    const encoded = encodeArgumentsHeader(args);
+    expect(encoded).toMatch(/^[\x20-\x7e]*$/);
+    expect(() => new Headers({ "x-objectiveai-arguments": encoded })).not.toThrow();
+    expect(decodeArgumentsHeader(encoded)).toEqual(args);
+    expect(Object.keys(decodeArgumentsHeader(encoded))).toEqual(Object.keys(args));
+  });
+});

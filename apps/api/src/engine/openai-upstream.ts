@@ -85,8 +85,26 @@ async function offeredTools(ctx: AgentContext): Promise<{ tools: FunctionTool[];
   return { tools, names };
 }
 
+/** At most ERROR_BODY_LIMIT characters of an error body: a long (or endless) body is neither buffered nor waited for. */
 async function readErrorBody(response: Response): Promise<string> {
-  const text = await response.text().catch(() => "");
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length <= ERROR_BODY_LIMIT) {
+      const read = await reader.read();
+      if (read.done) {
+        text += decoder.decode();
+        break;
+      }
+      text += decoder.decode(read.value, { stream: true });
+    }
+  } catch {
+    // What was read so far is all the message gets.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
   return text.length > ERROR_BODY_LIMIT ? `${text.slice(0, ERROR_BODY_LIMIT)}…` : text;
 }
 

@@ -10,6 +10,8 @@ export class SseParser {
   #pendingCr = false;
 
   push(text: string): string[] {
+    // Nothing arrived (e.g. an empty body chunk): a pending \r must survive until the next piece.
+    if (text.length === 0) return [];
     let input = text;
     // A \r at the end of the previous piece may be the first half of \r\n.
     if (this.#pendingCr && input.startsWith("\n")) input = input.slice(1);

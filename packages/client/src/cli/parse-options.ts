@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseMcpKind } from "@conduit/protocol";
 import { InvalidArgumentError } from "commander";
+import { MAX_TIMEOUT_MS } from "../options.js";
 import { parseUpstreamSpec } from "../spec-parser.js";
 import type { UpstreamSpec } from "../types.js";
 
@@ -34,9 +35,11 @@ export function collectHeader(value: string, previous: Record<string, string> = 
   return { ...previous, [name]: value.slice(colon + 1).trim() };
 }
 
-export function parsePositiveInt(value: string): number {
+/** `--upstream-timeout <ms>`: 1..2147483647, the range a Node timer honours. */
+export function parseTimeoutMs(value: string): number {
   const number = Number(value);
-  if (!Number.isSafeInteger(number) || number <= 0) throw new InvalidArgumentError("expected a positive integer");
+  if (!Number.isSafeInteger(number) || number <= 0 || number > MAX_TIMEOUT_MS)
+    throw new InvalidArgumentError(`expected a whole number of ms from 1 to ${MAX_TIMEOUT_MS}`);
   return number;
 }
 

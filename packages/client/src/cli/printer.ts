@@ -66,16 +66,22 @@ function describeBlock(block: unknown): string {
       return typeof item.text === "string" ? item.text : "";
     case "image":
     case "audio":
-      return `[${item.type} ${String(item.mimeType)}, ${typeof item.data === "string" ? Buffer.byteLength(item.data, "base64") : 0} bytes]`;
+      return `[${item.type} ${asText(item.mimeType)}, ${typeof item.data === "string" ? Buffer.byteLength(item.data, "base64") : 0} bytes]`;
     case "resource": {
       const resource = item.resource as { uri?: unknown } | undefined;
-      return `[resource ${String(resource?.uri)}]`;
+      return `[resource ${asText(resource?.uri)}]`;
     }
     case "resource_link":
-      return `[link ${String(item.uri)}]`;
+      return `[link ${asText(item.uri)}]`;
     default:
-      return `[${String(item.type)}]`;
+      return `[${asText(item.type)}]`;
   }
+}
+
+/** A field of server-sent JSON as text. String() would throw on an object such as `{"toString":1}`. */
+function asText(value: unknown): string {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value) ?? String(value);
 }
 
 function prefixed(index: number, text: string, continuation: string): string[] {

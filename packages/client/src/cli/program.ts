@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { ExitCode } from "./exit-codes.js";
-import { collectHeader, collectMcp, parsePositiveInt, readBody } from "./parse-options.js";
+import { collectHeader, collectMcp, parseTimeoutMs, readBody } from "./parse-options.js";
 import { runAttach, type Io } from "./run-attach.js";
 import type { UpstreamSpec } from "../types.js";
 
@@ -48,7 +48,7 @@ Exit codes:
   1    usage error
   2    the API sent an error frame
   3    abnormal close, connection failure or HTTP 401 on the upgrade
-  130  interrupted (SIGINT/SIGTERM); upstream processes are shut down first
+  130  interrupted (SIGINT/SIGTERM/SIGHUP); upstream processes are shut down first
 `;
 
 /** Parses argv, runs the command and resolves with the exit code. */
@@ -74,7 +74,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--json", "print every chunk as one JSON line (NDJSON) instead of readable lines")
     .option("--quiet", "log only warnings and errors to stderr")
     .option("--verbose", "log debug details to stderr")
-    .option("--upstream-timeout <ms>", "time limit for each upstream MCP call", parsePositiveInt, 60_000)
+    .option("--upstream-timeout <ms>", "time limit for each upstream MCP call", parseTimeoutMs, 60_000)
     .addHelpText("after", ATTACH_HELP)
     .action(async (url: string, flags: AttachFlags, command: Command) => {
       if (flags.quiet && flags.verbose)

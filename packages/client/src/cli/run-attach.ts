@@ -1,7 +1,7 @@
 import { createInterface, type Interface } from "node:readline";
 import { shortId } from "@conduit/protocol";
 import { attach, describeOutcome } from "../attach.js";
-import { ConduitClientError } from "../errors.js";
+import { ConduitClientError, errorMessage } from "../errors.js";
 import type { AttachSession, Logger, UpstreamSpec } from "../types.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { stderrLogger, type Verbosity } from "./logger.js";
@@ -26,10 +26,13 @@ export interface Io {
   stderr: NodeJS.WritableStream;
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+/** SIGHUP too: a closed terminal or ended SSH session must not kill the CLI before its upstreams. */
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Runs one attach to the end and returns the process exit code. Upstreams are shut down before it returns. */
 export async function runAttach(command: AttachCommand, io: Io): Promise<number> {
+  // A stderr reader that went away (e.g. `2>&1 | head`) only loses the logs; unhandled, EPIPE would kill the CLI.
+  io.stderr.on("error", () => undefined);
   const log = stderrLogger(io.stderr, command.verbosity);
   const controller = new AbortController();
   let interrupted = false;
@@ -92,8 +95,15 @@ async function printChunks(
       agents.set(chunk.index, chunk.id);
       log("debug", `agent #${chunk.index} is ${shortId(chunk.id)}`);
     }
-    if (json) stdout.write(`${JSON.stringify(chunk)}\n`);
-    else for (const line of printer.push(chunk)) stdout.write(`${line}\n`);
+    let lines: string[];
+    try {
+      lines = json ? [JSON.stringify(chunk)] : printer.push(chunk);
+    } catch (error) {
+      // E.g. content nested too deeply for the (recursive) JSON.stringify: one chunk is lost, not the CLI.
+      log("error", `cannot print a chunk of agent #${chunk.index}: ${errorMessage(error)}`);
+      continue;
+    }
+    for (const line of lines) stdout.write(`${line}\n`);
   }
   if (!json) for (const line of printer.flush()) stdout.write(`${line}\n`);
 }

@@ -4,7 +4,7 @@ import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/cl
 import { errorMessage, upstreamFailed } from "../errors.js";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { createHttpTransport } from "./http.js";
-import { JsonRpcPeer } from "./jsonrpc-peer.js";
+import { JsonRpcPeer, withTimeout } from "./jsonrpc-peer.js";
 import { createStdioTransport } from "./stdio.js";
 
 export interface OpenUpstreamOptions {
@@ -88,13 +88,17 @@ export class UpstreamConnection {
     if (typeof version === "string") this.#transport.transport.setProtocolVersion(version);
   }
 
-  /** session/terminate: an HTTP upstream gets its DELETE (best effort), then the connection closes. */
-  async terminate(log: Logger): Promise<void> {
+  /** session/terminate: an HTTP upstream gets its DELETE (best effort, within `timeoutMs`), then the connection closes. */
+  async terminate(log: Logger, timeoutMs: number): Promise<void> {
     if (this.#transport.kind === "http" && !this.isClosed) {
-      await this.#transport.transport.terminateSession().catch((error: unknown) => {
-        log("debug", `${this.description}: DELETE failed: ${errorMessage(error)}`);
-      });
+      const deleted = this.#transport.transport.terminateSession();
+      await withTimeout(deleted, timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).catch(
+        (error: unknown) => {
+          log("debug", `${this.description}: DELETE failed: ${errorMessage(error)}`);
+        },
+      );
     }
+    // For a DELETE still in flight, this aborts it.
     await this.close();
   }
 

@@ -63,13 +63,16 @@ export class JsonRpcPeer {
     });
   }
 
-  async notify(method: string, params?: unknown): Promise<void> {
+  /** Resolves once the transport took the notification; rejects with -32004 on failure or after `timeoutMs`. */
+  async notify(method: string, params: unknown, timeoutMs: number): Promise<void> {
     if (this.#closed) throw upstreamFailed(`${this.#options.name} is closed`);
-    try {
-      await this.#transport.send(withParams({ jsonrpc: "2.0", method }, params));
-    } catch (error) {
+    const sent = this.#transport.send(withParams({ jsonrpc: "2.0", method }, params)).catch((error: unknown) => {
       throw upstreamFailed(`${this.#options.name}: sending ${method} failed: ${errorMessage(error)}`);
-    }
+    });
+    // An HTTP upstream may never answer the POST, a stdio one never drain its stdin.
+    await withTimeout(sent, timeoutMs, () =>
+      upstreamFailed(`${this.#options.name} did not accept ${method} within ${timeoutMs} ms`),
+    );
   }
 
   close(): Promise<void> {
@@ -84,7 +87,9 @@ export class JsonRpcPeer {
       upstreamFailed(`${this.#options.name} did not answer ${pending.method} within ${pending.timeoutMs} ms`),
     );
     // Best effort: tell the upstream to stop working on it.
-    this.notify("notifications/cancelled", { requestId: id, reason: "timed out" }).catch(() => undefined);
+    this.notify("notifications/cancelled", { requestId: id, reason: "timed out" }, pending.timeoutMs).catch(
+      () => undefined,
+    );
   }
 
   #settle(id: number, outcome: Error | { result: unknown }): void {
@@ -139,6 +144,15 @@ export class JsonRpcPeer {
     }
     this.#options.onClose();
   }
+}
+
+/** `promise`, or a rejection with `onTimeout()` once `ms` passed first. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function withParams(message: { jsonrpc: "2.0"; id?: number; method: string }, params: unknown): JSONRPCMessage {
