@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { McpKind } from "@conduit/protocol";
-import { Inbox } from "../src/engine/inbox.js";
+import { Inbox, MAX_QUEUED_NOTIFICATIONS } from "../src/engine/inbox.js";
 import { splitContent } from "../src/engine/mock-upstream.js";
 import { NotifyError, RunningAgents } from "../src/engine/running-agents.js";
 import { SseParser } from "../src/engine/sse-parser.js";
@@ -90,6 +90,18 @@ describe("agents", () => {
     } catch (err) {
       expect((err as NotifyError).code).toBe(409);
     }
+  });
+
+  it("refuses a notify with 429 once an agent holds MAX_QUEUED_NOTIFICATIONS undelivered, and takes more after a drain", () => {
+    const running = new RunningAgents();
+    const inbox = new Inbox();
+    running.add("resp_a", inbox);
+    for (let i = 0; i < MAX_QUEUED_NOTIFICATIONS; i += 1) running.notify("resp_a", `n${i}`);
+    expect(() => running.notify("resp_a", "one too many")).toThrow(expect.objectContaining({ code: 429 }));
+    expect(inbox.size).toBe(MAX_QUEUED_NOTIFICATIONS);
+    expect(inbox.drain()).toHaveLength(MAX_QUEUED_NOTIFICATIONS);
+    running.notify("resp_a", "after the drain");
+    expect(inbox.drain()).toEqual(["after the drain"]);
   });
 
   it("stops waiting on abort", async () => {

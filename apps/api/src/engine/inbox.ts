@@ -1,3 +1,6 @@
+/** Notifications an agent may hold undelivered; past it a notify is refused (429) rather than kept. */
+export const MAX_QUEUED_NOTIFICATIONS = 256;
+
 /**
  * One agent's queue of delivered notifications. `wait` resolves as soon as a
  * message is queued (true), on timeout or abort (false).
@@ -15,7 +18,11 @@ export class Inbox {
     return this.#closed;
   }
 
-  /** Queues a message; false once the agent finished. */
+  get full(): boolean {
+    return this.#messages.length >= MAX_QUEUED_NOTIFICATIONS;
+  }
+
+  /** Queues a message; false once the agent finished. Check `full` first. */
   push(content: string): boolean {
     if (this.#closed) return false;
     this.#messages.push(content);

@@ -1,4 +1,4 @@
-import type { Inbox } from "./inbox.js";
+import { MAX_QUEUED_NOTIFICATIONS, type Inbox } from "./inbox.js";
 
 /** An Error whose numeric `code` the ws-server answers the client_request with. */
 export class NotifyError extends Error {
@@ -32,9 +32,15 @@ export class RunningAgents {
     this.#inboxes.delete(responseId);
   }
 
-  /** Queues `content` for the agent; throws NotifyError 409 when it is not running. */
+  /**
+   * Queues `content` for the agent; throws NotifyError 409 when it is not
+   * running, 429 when it already holds MAX_QUEUED_NOTIFICATIONS undelivered.
+   */
   notify(responseId: string, content: string): void {
     const inbox = this.#inboxes.get(responseId);
+    if (inbox?.full) {
+      throw new NotifyError(429, `the agent already holds ${MAX_QUEUED_NOTIFICATIONS} undelivered notifications`);
+    }
     if (!inbox || !inbox.push(content)) throw new NotifyError(409, "the agent already finished");
   }
 }
