@@ -22,6 +22,7 @@ import { UpstreamPool } from "./upstream/pool.js";
 
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+const DEFAULT_HEARTBEAT_MS = 30_000;
 /** How long a client-initiated close waits for the server's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -52,12 +53,17 @@ class AttachClient implements AttachSession {
   #failure: string | undefined;
   #closedByClient = false;
   #graceTimer: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  /** Something came from the server since the last heartbeat tick. */
+  #heard = true;
 
   constructor(options: AttachOptions) {
     const url = toWebSocketUrl(options.url);
     const mcps = validateMcps(options.mcps);
     const body = encodeBody(options.body);
     const timeoutMs = validateTimeoutMs("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS);
+    const heartbeatMs =
+      options.heartbeatMs === 0 ? 0 : validateTimeoutMs("heartbeatMs", options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     const log = safeLogger(options.logger);
     this.#log = log;
     this.#context = {
@@ -68,7 +74,11 @@ class AttachClient implements AttachSession {
       publishListChanged: (mcp, list) => this.#publishListChanged(mcp, list),
     };
 
-    const ws = new WebSocket(url, SUBPROTOCOL, { headers: options.headers ?? {}, maxPayload: MAX_PAYLOAD });
+    const ws = new WebSocket(url, SUBPROTOCOL, {
+      headers: options.headers ?? {},
+      maxPayload: MAX_PAYLOAD,
+      ...(heartbeatMs > 0 ? { handshakeTimeout: heartbeatMs } : {}),
+    });
     this.#ws = ws;
     let settleOpened: (open: boolean) => void = () => undefined;
     this.#opened = new Promise((resolve) => (settleOpened = resolve));
@@ -86,8 +96,14 @@ class AttachClient implements AttachSession {
       log("info", `connected to ${url.origin}${url.pathname}`);
       ws.send(body);
       settleOpened(true);
+      if (heartbeatMs > 0) this.#startHeartbeat(heartbeatMs);
     });
-    ws.on("message", (data, isBinary) => this.#receive(data, isBinary));
+    ws.on("message", (data, isBinary) => {
+      this.#heard = true;
+      this.#receive(data, isBinary);
+    });
+    ws.on("pong", () => (this.#heard = true));
+    ws.on("ping", () => (this.#heard = true));
 
     const signal = options.signal;
     const onAbort = () => void this.close(1001).catch(() => undefined);
@@ -139,6 +155,19 @@ class AttachClient implements AttachSession {
     // Upstreams start shutting down right away, in parallel with the closing handshake.
     void this.#pool.shutdown();
     await this.closed;
+  }
+
+  /** Detects a server that vanished without closing (a dead host, a cut network). */
+  #startHeartbeat(intervalMs: number): void {
+    this.#heartbeat = setInterval(() => {
+      if (!this.#heard) {
+        this.#failure ??= `no answer from the server for ${2 * intervalMs} ms`;
+        this.#ws.terminate();
+        return;
+      }
+      this.#heard = false;
+      this.#ws.ping();
+    }, intervalMs);
   }
 
   #receive(data: RawData, isBinary: boolean): void {
@@ -216,6 +245,7 @@ class AttachClient implements AttachSession {
 
   async #finish(code: number, reason: string): Promise<AttachOutcome> {
     clearTimeout(this.#graceTimer);
+    clearInterval(this.#heartbeat);
     this.#chunks.end();
     const outcome = this.#outcome(code, reason);
     for (const pending of this.#notifies.values()) {

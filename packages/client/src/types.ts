@@ -21,6 +21,13 @@ export interface AttachOptions {
   signal?: AbortSignal;
   /** Per upstream call; default 60 000. */
   upstreamTimeoutMs?: number;
+  /**
+   * The client pings the server at this interval (default 30 000; 0 turns it off). A server that
+   * sends nothing back — no pong, ping or frame — for two intervals is taken as gone: the socket is
+   * terminated (outcome `abnormal`) and every upstream shut down. The opening handshake has the
+   * same bound.
+   */
+  heartbeatMs?: number;
   logger?: Logger;
 }
 

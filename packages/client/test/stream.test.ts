@@ -152,6 +152,27 @@ describe("connection failures", () => {
     await expect(session.notify("r", "x")).rejects.toMatchObject({ code: -32002 });
   });
 
+  test("a server that stops answering is taken as gone after two heartbeats: abnormal, upstreams shut down", async () => {
+    const { conn, session } = await startHarness({ heartbeatMs: 50 }, { autoPong: false });
+    const outcome = await session.closed;
+    expect(outcome).toMatchObject({ kind: "abnormal", code: 1006, reason: "no answer from the server for 100 ms" });
+    expect(await conn.closed).toBe(1006);
+  });
+
+  test("a server that answers pings keeps the session through many heartbeats", async () => {
+    const { conn, session } = await startHarness({ heartbeatMs: 20 });
+    let pings = 0;
+    await new Promise<void>((resolve) =>
+      conn.socket.on("ping", () => {
+        pings += 1;
+        if (pings === 5) resolve();
+      }),
+    );
+    expect(conn.socket.readyState).toBe(conn.socket.OPEN);
+    await session.close();
+    expect(await session.closed).toMatchObject({ kind: "abnormal", reason: "closed by client" });
+  });
+
   test("bad options throw TypeError synchronously", () => {
     expect(() => attach({ url: "ftp://example.com", body: {} })).toThrow(TypeError);
     expect(() =>
@@ -167,6 +188,9 @@ describe("connection failures", () => {
     // Node runs a timer past 2^31-1 ms (or a non-positive one) after 1 ms: every upstream call would fail at once.
     for (const upstreamTimeoutMs of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 31]) {
       expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, upstreamTimeoutMs })).toThrow(TypeError);
+    }
+    for (const heartbeatMs of [-1, 1.5, Number.NaN, 2 ** 31]) {
+      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, heartbeatMs })).toThrow(TypeError);
     }
   });
 });

@@ -40,10 +40,11 @@ export class FakeApi {
     });
   }
 
-  static async start(options: { apiKey?: string } = {}): Promise<FakeApi> {
+  static async start(options: { apiKey?: string; autoPong?: boolean } = {}): Promise<FakeApi> {
     const server = new WebSocketServer({
       host: "127.0.0.1",
       port: 0,
+      autoPong: options.autoPong ?? true,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
       verifyClient: (info, callback) => {
         if (options.apiKey === undefined || info.req.headers.authorization === `Bearer ${options.apiKey}`)

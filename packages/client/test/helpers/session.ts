@@ -13,7 +13,7 @@ const open: Harness[] = [];
 /** A FakeApi plus an attached session and its API-side connection. Stopped by `stopAll()`. */
 export async function startHarness(
   options: Partial<AttachOptions> = {},
-  apiOptions: { apiKey?: string } = {},
+  apiOptions: Parameters<typeof FakeApi.start>[0] = {},
 ): Promise<Harness> {
   const api = await FakeApi.start(apiOptions);
   const logs: Harness["logs"] = [];
