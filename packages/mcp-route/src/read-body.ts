@@ -14,6 +14,9 @@ export type BodyResult = Buffer | typeof TOO_LARGE | typeof ABORTED;
  * Concatenates only when the body came in more than one chunk.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+  // A host server that read the body first would leave us waiting for an 'end' that already came.
+  if (req.readableEnded)
+    return Promise.reject(new Error("the request body was already read before the MCP route got it"));
   return new Promise<BodyResult>((resolve) => {
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;

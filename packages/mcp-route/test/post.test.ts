@@ -1,4 +1,8 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { createMcpRoute } from "../src/index.js";
 import { INITIALIZE_RESULT, SESSION_ID, closeHarnesses, post, rpc, startHarness } from "./helpers.js";
 
 afterEach(closeHarnesses);
@@ -287,5 +291,27 @@ describe("POST routing and validation", () => {
     const { status, json } = await post(endpoint, responseId, rpc("tools/list", undefined, 3));
     expect(status).toBe(502);
     expect(json).toMatchObject({ id: 3, error: { code: -32004 } });
+  });
+});
+
+describe("mounted behind a host server that already read the body", () => {
+  it("answers 500 -32603 at once instead of waiting for a body that will never come", async () => {
+    const { registry, listeners, responseId } = await startHarness();
+    const route = createMcpRoute({ registry, listeners });
+    const server = createServer((req, res) => {
+      req.resume();
+      req.once("end", () => route(req, res));
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const reply = await post(`http://127.0.0.1:${port}/objectiveai`, responseId, rpc("tools/list"));
+      expect(reply.status).toBe(500);
+      expect(reply.json).toMatchObject({ error: { code: -32603, message: expect.stringMatching(/already read/) } });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
