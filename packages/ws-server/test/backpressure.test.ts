@@ -1,23 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { OBJECTIVEAI_MCP } from "@conduit/protocol";
-import {
-  captureLogger,
-  chunk,
-  connectWithBody,
-  isSettled,
-  startHarness,
-  type Harness,
-  type TestClient,
-} from "./helpers.js";
+import { captureLogger, chunk, connectWithBody, isSettled, startHarness, closeOpened } from "./helpers.js";
 
-let harness: Harness | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await harness?.close();
-  harness = undefined;
-});
+afterEach(closeOpened);
 
 const HIGH_WATER_MARK = 64 * 1024;
 const BIG = "x".repeat(256 * 1024);
@@ -36,9 +21,8 @@ async function fillUntilBlocked(
 
 describe("backpressure", () => {
   it("stops resolving send() past highWaterMark and resumes when the client reads", async () => {
-    harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK } });
+    const harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK } });
     const { client, server } = await connectWithBody(harness);
-    clients.push(client);
     client.ws.pause();
 
     const { sent, blocked } = await fillUntilBlocked((i) => server.attached.send(chunk("resp_bp", 0, `${i}:${BIG}`)));
@@ -60,9 +44,8 @@ describe("backpressure", () => {
   });
 
   it("wakes a waiting send() when a large server_request was written behind its chunk", async () => {
-    harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK, timeoutMs: 600_000 } });
+    const harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK, timeoutMs: 600_000 } });
     const { client, server } = await connectWithBody(harness);
-    clients.push(client);
     client.ws.pause();
     const { sent, blocked } = await fillUntilBlocked((i) => server.attached.send(chunk("resp_bp", 0, `${i}:${BIG}`)));
     // A control frame bigger than the mark, queued behind the chunk that is waiting.
@@ -84,9 +67,8 @@ describe("backpressure", () => {
   });
 
   it("resolves a waiting send() with false when the socket dies", async () => {
-    harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK } });
+    const harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK } });
     const { client, server } = await connectWithBody(harness);
-    clients.push(client);
     client.ws.pause();
     const { blocked } = await fillUntilBlocked((i) => server.attached.send(chunk("resp_bp", 0, `${i}:${BIG}`)));
     client.terminate();
@@ -98,9 +80,8 @@ describe("backpressure", () => {
 describe("a client that floods requests and never reads", () => {
   it("stops reading its frames while its answers pile up past highWaterMark, and answers every one once it reads", async () => {
     const { logger, entries } = captureLogger();
-    harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK, logger } });
+    const harness = await startHarness({ conduit: { highWaterMark: HIGH_WATER_MARK, logger } });
     const { client, server } = await connectWithBody(harness);
-    clients.push(client);
     client.ws.pause();
     // Each unknown-method request is answered -32601, echoing its 256-character id.
     const FLOOD = 40_000;

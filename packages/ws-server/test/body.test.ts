@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MOCK_BODY, TestClient, requestBodyValidator, startHarness, type Harness } from "./helpers.js";
+import { MOCK_BODY, TestClient, requestBodyValidator, startHarness, closeOpened } from "./helpers.js";
 
-let harness: Harness | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await harness?.close();
-  harness = undefined;
-});
+afterEach(closeOpened);
 
 async function setup(options: Parameters<typeof startHarness>[0] = {}) {
-  harness = await startHarness(options);
+  const harness = await startHarness(options);
   const client = await TestClient.open(harness.url);
-  clients.push(client);
   const server = await harness.accepted.next();
   return { harness, client, server };
 }

@@ -63,6 +63,15 @@ export interface HarnessOptions {
   upgrade?: Partial<UpgradeOptions>;
 }
 
+const openHarnesses: Harness[] = [];
+const openClients: TestClient[] = [];
+
+/** For afterEach: terminates every TestClient and closes every harness the test opened. */
+export async function closeOpened(): Promise<void> {
+  for (const client of openClients.splice(0)) client.terminate();
+  for (const harness of openHarnesses.splice(0)) await harness.close();
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const registry = new ReverseChannelRegistry();
   const listeners = new McpListenerRegistry();
@@ -89,7 +98,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
-  return {
+  const harness: Harness = {
     url: `ws://127.0.0.1:${port}${PATH}`,
     server,
     conduit,
@@ -105,6 +114,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  openHarnesses.push(harness);
+  return harness;
 }
 
 export interface Closed {
@@ -121,6 +132,7 @@ export class TestClient {
 
   constructor(url: string, options: ClientOptions = {}, protocols: string[] = [SUBPROTOCOL]) {
     this.ws = new WebSocket(url, protocols, options);
+    openClients.push(this);
     this.ws.on("error", () => {});
     this.ws.on("message", (data, isBinary) => {
       if (!isBinary) this.frames.push(JSON.parse(String(data)) as Record<string, unknown>);

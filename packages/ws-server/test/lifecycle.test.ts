@@ -2,25 +2,25 @@ import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConduitErrorCode, OBJECTIVEAI_MCP } from "@conduit/protocol";
 import { RegistrationLimitError, sendServerRequest } from "@conduit/registry";
-import { TestClient, chunk, connectWithBody, startHarness, type Harness, type HarnessOptions } from "./helpers.js";
+import {
+  TestClient,
+  chunk,
+  connectWithBody,
+  startHarness,
+  type Harness,
+  type HarnessOptions,
+  closeOpened,
+} from "./helpers.js";
 
-let harness: Harness | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await harness?.close();
-  harness = undefined;
-});
+afterEach(closeOpened);
 
 async function start(options: HarnessOptions = {}): Promise<Harness> {
-  harness = await startHarness({ ...options, conduit: { timeoutMs: 600_000, ...options.conduit } });
+  const harness = await startHarness({ ...options, conduit: { timeoutMs: 600_000, ...options.conduit } });
   return harness;
 }
 
 async function connect(h: Harness, options: ConstructorParameters<typeof TestClient>[1] = {}) {
   const connected = await connectWithBody(h, options);
-  clients.push(connected.client);
   return connected;
 }
 
@@ -221,7 +221,6 @@ describe("Conduit.closeAll", () => {
     const h = await start();
     await h.conduit.closeAll();
     const client = await TestClient.open(h.url);
-    clients.push(client);
     expect(await client.next()).toEqual({ type: "error", error: { code: 503, message: "server shutting down" } });
     expect((await client.closed).code).toBe(1001);
     expect(h.conduit.size).toBe(0);

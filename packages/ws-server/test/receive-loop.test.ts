@@ -13,24 +13,15 @@ import {
   connectWithBody,
   deferred,
   startHarness,
-  type Harness,
   type HarnessOptions,
-  type TestClient,
+  closeOpened,
 } from "./helpers.js";
 
-let harness: Harness | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await harness?.close();
-  harness = undefined;
-});
+afterEach(closeOpened);
 
 async function setup(options: HarnessOptions = {}) {
-  harness = await startHarness(options);
+  const harness = await startHarness(options);
   const connected = await connectWithBody(harness);
-  clients.push(connected.client);
   return { harness, ...connected };
 }
 
@@ -247,7 +238,6 @@ describe("receive loop", () => {
   it("mcp_list_changed publishes to every id this socket registered, on that mcp only", async () => {
     const { harness, client, server } = await setup();
     const other = await connectWithBody(harness);
-    clients.push(other.client);
     const ids = ["resp_1", "resp_2", "resp_3"];
     for (const id of ids) server.attached.handle.register(id);
     other.server.attached.handle.register("resp_other");

@@ -1,19 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { chunk, connectWithBody, startHarness, type Harness, type TestClient } from "./helpers.js";
+import { chunk, connectWithBody, startHarness, closeOpened } from "./helpers.js";
 
-let harness: Harness | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await harness?.close();
-  harness = undefined;
-});
+afterEach(closeOpened);
 
 async function setup() {
-  harness = await startHarness();
+  const harness = await startHarness();
   const connected = await connectWithBody(harness);
-  clients.push(connected.client);
   return connected;
 }
 

@@ -1,26 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SUBPROTOCOL } from "@conduit/protocol";
-import { PATH, TestClient, refusedUpgrade, startHarness, type Harness } from "./helpers.js";
+import { PATH, TestClient, refusedUpgrade, startHarness, closeOpened } from "./helpers.js";
 
-let harness: Harness | undefined;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await harness?.close();
-  harness = undefined;
-});
+afterEach(closeOpened);
 
 async function open(url: string, protocols?: string[]): Promise<TestClient> {
   const client = new TestClient(url, {}, protocols);
-  clients.push(client);
   await client.opened;
   return client;
 }
 
 describe("createUpgradeHandler", () => {
   it("accepts an upgrade that offers conduit.v1 and negotiates it", async () => {
-    harness = await startHarness();
+    const harness = await startHarness();
     const client = await open(harness.url, ["other.v9", SUBPROTOCOL]);
     const { attached } = await harness.accepted.next();
     expect(client.ws.protocol).toBe(SUBPROTOCOL);
@@ -29,14 +21,14 @@ describe("createUpgradeHandler", () => {
   });
 
   it("accepts an upgrade that offers no subprotocol at all", async () => {
-    harness = await startHarness();
+    const harness = await startHarness();
     const client = await open(harness.url, []);
     await harness.accepted.next();
     expect(client.ws.protocol).toBe("");
   });
 
   it("refuses with 400 when protocols are offered without conduit.v1", async () => {
-    harness = await startHarness();
+    const harness = await startHarness();
     const refused = await refusedUpgrade(harness.url, ["graphql-ws", "conduit.v2"]);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: 400 } });
@@ -44,14 +36,14 @@ describe("createUpgradeHandler", () => {
   });
 
   it("answers 404 on another path", async () => {
-    harness = await startHarness();
+    const harness = await startHarness();
     const refused = await refusedUpgrade(harness.url.replace(PATH, "/elsewhere"), [SUBPROTOCOL]);
     expect(refused.status).toBe(404);
     expect(refused.body).toMatchObject({ error: { code: 404, message: "not found" } });
   });
 
   it("matches the path with a predicate and ignores the query string", async () => {
-    harness = await startHarness({ upgrade: { path: (pathname) => pathname.startsWith("/ws/") } });
+    const harness = await startHarness({ upgrade: { path: (pathname) => pathname.startsWith("/ws/") } });
     const base = harness.url.replace(PATH, "");
     await open(`${base}/ws/one?x=1`);
     await harness.accepted.next();
@@ -61,7 +53,7 @@ describe("createUpgradeHandler", () => {
 
   it("refuses with the authenticate verdict as JSON before any upgrade", async () => {
     let calls = 0;
-    harness = await startHarness({
+    const harness = await startHarness({
       upgrade: {
         authenticate: async (req) => {
           calls += 1;
@@ -76,7 +68,6 @@ describe("createUpgradeHandler", () => {
     expect(harness.conduit.size).toBe(0);
 
     const client = new TestClient(harness.url, { headers: { authorization: "Bearer good" } });
-    clients.push(client);
     await client.opened;
     const { req } = await harness.accepted.next();
     expect(req.headers.authorization).toBe("Bearer good");
@@ -85,7 +76,7 @@ describe("createUpgradeHandler", () => {
 
   it("refuses with 401 when authenticate returns false and 500 when it throws", async () => {
     let mode: "false" | "throw" = "false";
-    harness = await startHarness({
+    const harness = await startHarness({
       upgrade: {
         authenticate: () => {
           if (mode === "throw") throw new Error("auth backend down");
@@ -101,7 +92,7 @@ describe("createUpgradeHandler", () => {
   });
 
   it("refuses upgrades with 503 once closed", async () => {
-    harness = await startHarness();
+    const harness = await startHarness();
     harness.upgrade.close();
     expect((await refusedUpgrade(harness.url, [SUBPROTOCOL])).status).toBe(503);
   });

@@ -18,6 +18,22 @@ export function countReasons(reasons: readonly FinishReason[]): Partial<Record<F
   return counts;
 }
 
+/** The fields of the one `swarm finished` line each completion request logs. */
+export function swarmSummary(
+  transport: "ws" | "sse" | "unary",
+  body: RequestBody,
+  reasons: readonly FinishReason[],
+  startedMs: number,
+): Record<string, unknown> {
+  return {
+    transport,
+    n: body.n,
+    upstream: body.agent.upstream,
+    finish: countReasons(reasons),
+    ms: Date.now() - startedMs,
+  };
+}
+
 export interface Swarm {
   /** One response id per agent, by index. */
   ids: string[];

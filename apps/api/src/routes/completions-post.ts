@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Chunk } from "@conduit/protocol";
-import { countReasons, startSwarm } from "../engine/swarm.js";
+import { startSwarm, swarmSummary } from "../engine/swarm.js";
 import type { EngineDeps } from "../engine/agent.js";
 import { readBody, sendError, sendJson } from "../http.js";
 import type { Logger } from "../logger.js";
@@ -73,48 +73,28 @@ export async function handleCompletionsPost(
   });
   const signal = AbortSignal.any([gone.signal, deps.shutdownSignal]);
 
+  const run = async (transport: "sse" | "unary", emit: (chunk: Chunk) => Promise<void>): Promise<void> => {
+    const started = Date.now();
+    const swarm = startSwarm(deps.engine, { body, emit, signal });
+    deps.logger.debug({ n: body.n, transport }, "swarm started");
+    const reasons = await swarm.done;
+    deps.logger.info(swarmSummary(transport, body, reasons, started), "swarm finished");
+  };
+
   if (body.stream) {
     res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
-    const emit = async (chunk: Chunk): Promise<void> => {
+    await run("sse", async (chunk) => {
       await write(res, `data: ${JSON.stringify(chunk)}\n\n`);
-    };
-    const started = Date.now();
-    const swarm = startSwarm(deps.engine, { body, emit, signal });
-    deps.logger.debug({ n: body.n, transport: "sse" }, "swarm started");
-    const reasons = await swarm.done;
-    deps.logger.info(
-      {
-        transport: "sse",
-        n: body.n,
-        upstream: body.agent.upstream,
-        finish: countReasons(reasons),
-        ms: Date.now() - started,
-      },
-      "swarm finished",
-    );
+    });
     if (!res.writableEnded && !res.destroyed) res.end("data: [DONE]\n\n");
     return;
   }
 
   const aggregate = new UnaryAggregate();
-  const emit = (chunk: Chunk): Promise<void> => {
+  await run("unary", (chunk) => {
     aggregate.add(chunk);
     return Promise.resolve();
-  };
-  const started = Date.now();
-  const swarm = startSwarm(deps.engine, { body, emit, signal });
-  deps.logger.debug({ n: body.n, transport: "unary" }, "swarm started");
-  const reasons = await swarm.done;
-  deps.logger.info(
-    {
-      transport: "unary",
-      n: body.n,
-      upstream: body.agent.upstream,
-      finish: countReasons(reasons),
-      ms: Date.now() - started,
-    },
-    "swarm finished",
-  );
+  });
   sendJson(res, 200, aggregate.toResponse());
 }

@@ -4,7 +4,7 @@ import { RegistrationLimitError } from "@conduit/registry";
 import type { AttachedSocket, Conduit } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
 import type { EngineDeps } from "../engine/agent.js";
-import { countReasons, startSwarm, type Swarm } from "../engine/swarm.js";
+import { startSwarm, swarmSummary, type Swarm } from "../engine/swarm.js";
 import type { Logger } from "../logger.js";
 import { validateRequestBody } from "./validate-body.js";
 
@@ -70,16 +70,7 @@ export async function handleCompletionsSocket(
   deps.logger.debug({ n: read.value.n, transport: "ws" }, "swarm started");
   try {
     const reasons = await swarm.done;
-    deps.logger.info(
-      {
-        transport: "ws",
-        n: read.value.n,
-        upstream: read.value.agent.upstream,
-        finish: countReasons(reasons),
-        ms: Date.now() - started,
-      },
-      "swarm finished",
-    );
+    deps.logger.info(swarmSummary("ws", read.value, reasons, started), "swarm finished");
   } catch (err) {
     deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm failed");
     await socket.fail({ code: INTERNAL, message: "internal error while running the swarm" }, 1011);
