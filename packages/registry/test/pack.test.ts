@@ -1,16 +1,12 @@
-// Packs @conduit/protocol and @conduit/registry as they would be published and
-// installs the tarballs into a scratch project outside the workspace, then
-// uses them from ESM and from CommonJS.
+// Packs @conduit/protocol and @conduit/registry as they would be published,
+// installs the tarballs into a scratch project outside the workspace (offline:
+// no registry, no package cache) and uses them from ESM and from CommonJS.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const workspaceRoot = resolve(import.meta.dirname, "../../..");
-const pnpmVersion = (
-  JSON.parse(readFileSync(join(workspaceRoot, "package.json"), "utf8")) as { packageManager: string }
-).packageManager.split("@")[1];
+// @ts-expect-error -- a plain .mjs helper of the tooling folder, typed loosely on purpose
+import { packAndInstall } from "../../../tooling/scripts/pack-install.mjs";
 
 let scratch: string;
 
@@ -18,26 +14,9 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** The pnpm running this test (pnpm sets npm_execpath), else the pinned one through npx. */
-function pnpm(args: string[], cwd: string): string {
-  const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm/.test(execPath)) return run(process.execPath, [execPath, ...args], cwd);
-  return run("npx", ["-y", `pnpm@${pnpmVersion}`, ...args], cwd);
-}
-
 beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), "conduit-pack-"));
-  for (const name of ["protocol", "registry"]) {
-    pnpm(["pack", "--pack-destination", scratch], join(workspaceRoot, "packages", name));
-  }
-  const tarballs = readdirSync(scratch).filter((file) => file.endsWith(".tgz"));
-  writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
-  run(
-    "npm",
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs.map((file) => `./${file}`)],
-    scratch,
-  );
-}, 300_000);
+  scratch = (packAndInstall as (names: string[]) => string)(["protocol", "registry"]);
+}, 120_000);
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
