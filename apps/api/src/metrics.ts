@@ -1,15 +1,33 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { McpRouteObserver } from "@conduit/mcp-route";
-import { FORWARDED_MCP_METHODS, SESSION_TERMINATE } from "@conduit/protocol";
+import { SESSION_TERMINATE } from "@conduit/protocol";
 
+// Every method is forwarded; only these get their own label value.
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
-  ...FORWARDED_MCP_METHODS,
+  "tools/list",
+  "tools/call",
+  "resources/list",
+  "resources/read",
+  "resources/templates/list",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "prompts/list",
+  "prompts/get",
+  "completion/complete",
+  "logging/setLevel",
+  "tasks/get",
+  "tasks/list",
+  "tasks/result",
+  "tasks/cancel",
+  "server/discover",
+  "subscriptions/listen",
   "initialize",
   SESSION_TERMINATE,
   "notifications/initialized",
   "notifications/cancelled",
   "notifications/progress",
   "notifications/roots/list_changed",
+  "response",
 ]);
 
 /** Keeps the method label bounded: notification names come from the client. */

@@ -1,6 +1,6 @@
 import type { ListKind, McpKind } from "@conduit/protocol";
 import { Subscription, listBit } from "./subscription.js";
-import type { ListChangedSubscription, SubscriptionHandlers } from "./subscription.js";
+import type { ListChangedSubscription, SubscriptionHandlers, SubscriptionOptions } from "./subscription.js";
 
 export interface McpListenerRegistryOptions {
   /** Live subscriptions one response id may hold over all its mcps (default 16). */
@@ -30,7 +30,12 @@ export class McpListenerRegistry {
   }
 
   /** Subscribes to list_changed signals for (responseId, mcp). Returns null when responseId already has maxSubscribersPerId subscribers (over all mcps). */
-  subscribe(responseId: string, mcp: McpKind, handlers: SubscriptionHandlers): ListChangedSubscription | null {
+  subscribe(
+    responseId: string,
+    mcp: McpKind,
+    handlers: SubscriptionHandlers,
+    options: SubscriptionOptions = {},
+  ): ListChangedSubscription | null {
     let entry = this.#byId.get(responseId);
     if ((entry?.count ?? 0) >= this.#maxPerId) return null;
     if (entry === undefined) {
@@ -43,7 +48,7 @@ export class McpListenerRegistry {
       entry.byMcp.set(mcp, subscribers);
       this.#keys += 1;
     }
-    const subscription = new Subscription(responseId, mcp, handlers, (s) => this.#detach(s));
+    const subscription = new Subscription(responseId, mcp, handlers, (s) => this.#detach(s), options);
     subscribers.add(subscription);
     entry.count += 1;
     this.#total += 1;
@@ -68,6 +73,26 @@ export class McpListenerRegistry {
     }
     rethrow(errors);
     return signalled;
+  }
+
+  /**
+   * Queues one upstream message (JSON-RPC text) on ONE stream of (responseId,
+   * mcp) — MCP sends each message on one stream only: the stream of `sessionId`
+   * when there is one, else the oldest. Returns false when no stream took it
+   * (none open, or the chosen one overflowed and was ended).
+   */
+  deliver(responseId: string, mcp: McpKind, sessionId: string | undefined, text: string): boolean {
+    const subscribers = this.#byId.get(responseId)?.byMcp.get(mcp);
+    if (subscribers === undefined) return false;
+    let chosen: Subscription | undefined;
+    for (const subscription of subscribers) {
+      if (chosen === undefined) chosen = subscription;
+      if (sessionId !== undefined && subscription.sessionId === sessionId) {
+        chosen = subscription;
+        break;
+      }
+    }
+    return chosen?.enqueue(text) ?? false;
   }
 
   /** Closes every subscription of responseId (all mcps) — called when the id is released; each subscription's onClose runs. Returns how many closed. */

@@ -25,3 +25,8 @@ export function formatListChangedEvent(list: ListKind): string {
   if (event === undefined) throw new TypeError(`unknown list kind: ${String(list)}`);
   return event;
 }
+
+/** One SSE event carrying one JSON-RPC message text (which has no line breaks: it is JSON.stringify output). */
+export function formatMessageEvent(json: string): string {
+  return `event: message\ndata: ${json}\n\n`;
+}

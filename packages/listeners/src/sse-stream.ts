@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { McpKind } from "@conduit/protocol";
 import type { McpListenerRegistry } from "./registry.js";
 import type { ListChangedSubscription } from "./subscription.js";
-import { SSE_HEADERS, SSE_KEEPALIVE, formatListChangedEvent } from "./sse-format.js";
+import type { SubscriptionOptions } from "./subscription.js";
+import { SSE_HEADERS, SSE_KEEPALIVE, formatListChangedEvent, formatMessageEvent } from "./sse-format.js";
 
-export interface SseStreamOptions {
+export interface SseStreamOptions extends SubscriptionOptions {
   /** Period of the `: keepalive` comment in ms (default 15000; 0 turns keepalives off). */
   keepaliveMs?: number;
 }
@@ -43,10 +44,15 @@ export function openSseStream(
   }
   // The handlers cannot fire before subscribe() returns, so the writer is always set when they run.
   const link: { writer?: SseWriter } = {};
-  const subscription = registry.subscribe(responseId, mcp, {
-    onPending: () => link.writer?.schedule(),
-    onClose: () => link.writer?.close(),
-  });
+  const subscription = registry.subscribe(
+    responseId,
+    mcp,
+    {
+      onPending: () => link.writer?.schedule(),
+      onClose: () => link.writer?.close(),
+    },
+    options,
+  );
   if (subscription === null) return null;
   link.writer = new SseWriter(req, res, subscription, keepaliveMs);
   return link.writer;
@@ -113,8 +119,9 @@ class SseWriter implements SseStream {
   #flush(): void {
     if (this.#done || this.#blocked) return;
     const lists = this.subscription.take();
-    if (lists.length === 0) return;
-    this.#write(lists.map(formatListChangedEvent).join(""));
+    const messages = this.subscription.takeMessages();
+    if (lists.length === 0 && messages.length === 0) return;
+    this.#write(lists.map(formatListChangedEvent).join("") + messages.map(formatMessageEvent).join(""));
   }
 
   #write(text: string): void {

@@ -8,12 +8,27 @@ export interface SubscriptionHandlers {
   onClose?(): void;
 }
 
+export interface SubscriptionOptions {
+  /** The Mcp-Session-Id of the GET that opened the stream: messages for that session prefer this stream. */
+  sessionId?: string;
+  /** Messages held for a reader that does not keep up (default 256); past it the stream is ended. */
+  maxQueuedMessages?: number;
+  /** Characters (string length) of messages held likewise (default 1 Mi); past it the stream is ended. */
+  maxQueuedChars?: number;
+}
+
+export const DEFAULT_MAX_QUEUED_MESSAGES = 256;
+export const DEFAULT_MAX_QUEUED_CHARS = 1024 * 1024;
+
 export interface ListChangedSubscription extends Disposable {
   readonly responseId: string;
   readonly mcp: McpKind;
+  readonly sessionId: string | undefined;
   readonly closed: boolean;
   /** Takes and clears the pending list kinds (each at most once, in LIST_KINDS order). */
   take(): ListKind[];
+  /** Takes the queued messages (JSON-RPC message texts), oldest first. */
+  takeMessages(): string[];
   /** Unsubscribes; idempotent. The key is removed from the registry when its last subscriber leaves. */
   close(): void;
 }
@@ -34,9 +49,14 @@ export function listBit(list: ListKind): number {
 export class Subscription implements ListChangedSubscription {
   readonly responseId: string;
   readonly mcp: McpKind;
+  readonly sessionId: string | undefined;
   readonly #handlers: SubscriptionHandlers;
   readonly #detach: (subscription: Subscription) => void;
+  readonly #maxMessages: number;
+  readonly #maxChars: number;
   #pending = 0;
+  #messages: string[] = [];
+  #queuedChars = 0;
   #closed = false;
 
   constructor(
@@ -44,11 +64,15 @@ export class Subscription implements ListChangedSubscription {
     mcp: McpKind,
     handlers: SubscriptionHandlers,
     detach: (subscription: Subscription) => void,
+    options: SubscriptionOptions = {},
   ) {
     this.responseId = responseId;
     this.mcp = mcp;
+    this.sessionId = options.sessionId;
     this.#handlers = handlers;
     this.#detach = detach;
+    this.#maxMessages = options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES;
+    this.#maxChars = options.maxQueuedChars ?? DEFAULT_MAX_QUEUED_CHARS;
   }
 
   get closed(): boolean {
@@ -62,11 +86,39 @@ export class Subscription implements ListChangedSubscription {
     return LIST_KINDS.filter((list) => (pending & listBit(list)) !== 0);
   }
 
+  takeMessages(): string[] {
+    if (this.#messages.length === 0) return [];
+    const messages = this.#messages;
+    this.#messages = [];
+    this.#queuedChars = 0;
+    return messages;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = 0;
+    this.#messages = [];
     this.#detach(this);
+  }
+
+  /**
+   * Queues one message; runs onPending on the empty → non-empty edge. A queue
+   * past its bounds means the reader stopped: the subscription is closed
+   * (onClose ends the stream) and false returned.
+   */
+  enqueue(text: string): boolean {
+    if (this.#closed) return false;
+    if (this.#messages.length >= this.#maxMessages || this.#queuedChars + text.length > this.#maxChars) {
+      this.close();
+      this.#handlers.onClose?.();
+      return false;
+    }
+    const wasIdle = this.#pending === 0 && this.#messages.length === 0;
+    this.#messages.push(text);
+    this.#queuedChars += text.length;
+    if (wasIdle) this.#handlers.onPending();
+    return true;
   }
 
   [Symbol.dispose](): void {
@@ -78,7 +130,7 @@ export class Subscription implements ListChangedSubscription {
     if (this.#closed) return false;
     const before = this.#pending;
     this.#pending = before | bit;
-    if (before === 0) this.#handlers.onPending();
+    if (before === 0 && this.#messages.length === 0) this.#handlers.onPending();
     return true;
   }
 
@@ -87,6 +139,7 @@ export class Subscription implements ListChangedSubscription {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = 0;
+    this.#messages = [];
     this.#handlers.onClose?.();
   }
 }

@@ -1,6 +1,10 @@
 import type { z } from "zod";
 import { RequestBodySchema, type RequestBody } from "./schemas/body.js";
+import type { ProtocolVersion } from "./constants.js";
 import {
+  AgentMessageFrameSchema,
+  CancelFrameSchema,
+  UpstreamMessageFrameSchema,
   ChunkFrameSchema,
   ClientRequestFrameSchema,
   ClientResponseFrameSchema,
@@ -25,16 +29,25 @@ export type EncodeResult = { ok: true; text: string } | { ok: false; error: stri
 
 type FrameType = Frame["type"];
 
-const CLIENT_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
+const CLIENT_FRAME_SCHEMAS_V1: Partial<Record<FrameType, z.ZodType>> = {
   server_response: ServerResponseFrameSchema,
   client_request: ClientRequestFrameSchema,
 };
+const CLIENT_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
+  ...CLIENT_FRAME_SCHEMAS_V1,
+  upstream_message: UpstreamMessageFrameSchema,
+};
 
-const SERVER_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
+const SERVER_FRAME_SCHEMAS_V1: Partial<Record<FrameType, z.ZodType>> = {
   chunk: ChunkFrameSchema,
   server_request: ServerRequestFrameSchema,
   client_response: ClientResponseFrameSchema,
   error: ErrorFrameSchema,
+};
+const SERVER_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
+  ...SERVER_FRAME_SCHEMAS_V1,
+  agent_message: AgentMessageFrameSchema,
+  cancel: CancelFrameSchema,
 };
 
 const ALL_FRAME_SCHEMAS = { ...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS };
@@ -105,14 +118,17 @@ function decodeWith<T>(text: string, schemas: Partial<Record<FrameType, z.ZodTyp
   return { ok: true, value: checked.data as T };
 }
 
-/** Decodes a frame the attach client sent after its body frame. Never throws. */
-export function decodeClientFrame(text: string): DecodeResult<ClientFrame> {
-  return decodeWith(text, CLIENT_FRAME_SCHEMAS);
+/**
+ * Decodes a frame the attach client sent after its body frame. Never throws.
+ * On a v1 socket the v2 frame types are unknown types.
+ */
+export function decodeClientFrame(text: string, version: ProtocolVersion = 2): DecodeResult<ClientFrame> {
+  return decodeWith(text, version === 2 ? CLIENT_FRAME_SCHEMAS : CLIENT_FRAME_SCHEMAS_V1);
 }
 
-/** Decodes a frame the server sent. Never throws. */
-export function decodeServerFrame(text: string): DecodeResult<ServerFrame> {
-  return decodeWith(text, SERVER_FRAME_SCHEMAS);
+/** Decodes a frame the server sent. Never throws. On a v1 socket the v2 frame types are unknown types. */
+export function decodeServerFrame(text: string, version: ProtocolVersion = 2): DecodeResult<ServerFrame> {
+  return decodeWith(text, version === 2 ? SERVER_FRAME_SCHEMAS : SERVER_FRAME_SCHEMAS_V1);
 }
 
 /** Decodes a frame of either direction. Never throws. */

@@ -19,6 +19,8 @@ export const ConduitErrorCode = {
   UpstreamFailed: -32004,
   /** Too many requests are in flight on this channel. */
   TooManyPending: -32005,
+  /** The request was cancelled (the agent's notifications/cancelled, or its HTTP request went away). */
+  Cancelled: -32800,
 } as const;
 
 export type ConduitErrorCodeValue = (typeof ConduitErrorCode)[keyof typeof ConduitErrorCode];
@@ -30,6 +32,7 @@ const HTTP_STATUS_BY_CODE: ReadonlyMap<number, number> = new Map([
   [ConduitErrorCode.Timeout, 504],
   [ConduitErrorCode.UpstreamFailed, 502],
   [ConduitErrorCode.TooManyPending, 429],
+  [ConduitErrorCode.Cancelled, 499],
   [JsonRpcErrorCode.ParseError, 400],
   [JsonRpcErrorCode.InvalidRequest, 400],
   [JsonRpcErrorCode.InvalidParams, 400],

@@ -6,6 +6,7 @@ export * from "./ids.js";
 export * from "./arguments-header.js";
 export * from "./initialize.js";
 export * from "./codec.js";
+export * from "./json-rpc.js";
 export * from "./json-schema.js";
 export * from "./schemas/common.js";
 export * from "./schemas/chunk.js";

@@ -2,6 +2,9 @@ import { z } from "zod";
 import { ChunkSchema } from "./schemas/chunk.js";
 import { RequestBodySchema } from "./schemas/body.js";
 import {
+  AgentMessageFrameSchema,
+  CancelFrameSchema,
+  UpstreamMessageFrameSchema,
   ChunkFrameSchema,
   ClientRequestFrameSchema,
   ClientResponseFrameSchema,
@@ -19,6 +22,9 @@ const SCHEMAS = {
   server_request: ServerRequestFrameSchema,
   client_response: ClientResponseFrameSchema,
   error: ErrorFrameSchema,
+  upstream_message: UpstreamMessageFrameSchema,
+  agent_message: AgentMessageFrameSchema,
+  cancel: CancelFrameSchema,
 } as const;
 
 export type JsonSchemaName = keyof typeof SCHEMAS;

@@ -52,6 +52,7 @@ describe("httpStatusForErrorCode", () => {
       Timeout: -32003,
       UpstreamFailed: -32004,
       TooManyPending: -32005,
+      Cancelled: -32800,
     });
     expect(JsonRpcErrorCode.ParseError).toBe(-32700);
     expect(JsonRpcErrorCode.InvalidParams).toBe(-32602);

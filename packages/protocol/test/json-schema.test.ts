@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { frameJsonSchemas } from "../src/index.js";
 
 const NAMES = [
+  "agent_message",
   "body",
+  "cancel",
   "chunk",
   "chunk_frame",
   "client_request",
@@ -10,6 +12,7 @@ const NAMES = [
   "error",
   "server_request",
   "server_response",
+  "upstream_message",
 ];
 
 describe("frameJsonSchemas", () => {

@@ -1,11 +1,17 @@
-import { ConduitErrorCode, type RequestId, type ServerResponseFrame } from "@conduit/protocol";
+import { ConduitErrorCode, type JsonRpcMessage, type RequestId, type ServerResponseFrame } from "@conduit/protocol";
 import { ConduitError } from "./conduit-error.js";
 
 export interface PendingRequestOptions {
-  /** Milliseconds before the request fails with -32003. */
+  /** Milliseconds of silence before the request fails with -32003; every interim message restarts it. */
   timeoutMs?: number;
+  /** The longest the request may wait in all, however many interim messages extend it. Default 10 × timeoutMs. */
+  maxTimeoutMs?: number;
   /** Aborting fails the request with -32002 ("dropped before the answer"). */
   signal?: AbortSignal;
+  /** Interim messages of this request (v2), in arrival order, until it settles. A throw is ignored. */
+  onMessage?: (message: JsonRpcMessage) => void;
+  /** Runs after an abort of `signal` removed the waiter (to tell the other side). */
+  onAbort?: () => void;
 }
 
 export interface PendingRequestsOptions {
@@ -19,17 +25,30 @@ interface Waiter {
   resolve(frame: ServerResponseFrame): void;
   reject(error: ConduitError): void;
   timer: NodeJS.Timeout | undefined;
+  timeoutMs: number;
+  /** performance.now() past which silence fails the request; moved on by every interim message. */
+  deadline: number;
+  /** performance.now() past which the request fails whatever arrives. */
+  hardDeadline: number;
+  maxTimeoutMs: number;
   signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  onAbortListener: (() => void) | undefined;
+  onMessage: ((message: JsonRpcMessage) => void) | undefined;
 }
 
 export const DEFAULT_MAX_PENDING = 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** How many times the silence timeout a request may last in all when interim messages keep it alive. */
+export const DEFAULT_MAX_TIMEOUT_FACTOR = 10;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The table of server_requests awaiting their server_response on one socket.
- * Each waiter settles exactly once — answer, timeout, abort or close — because
- * whichever comes first removes it from the table and the rest find nothing.
+ * Each entry is an exchange: it may receive interim messages before its one
+ * final answer. The final answer settles it exactly once — answer, timeout,
+ * abort, cancel or close — because whichever comes first removes it from the
+ * table and the rest find nothing; nothing of it (timer, listener, handler)
+ * outlives the settle.
  */
 export class PendingRequests {
   readonly maxPending: number;
@@ -62,16 +81,37 @@ export class PendingRequests {
     const refusal = this.#refusal(frame.id, options.signal);
     if (refusal) return Promise.reject(refusal);
     return new Promise<ServerResponseFrame>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined, signal: options.signal, onAbort: undefined };
       const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-      waiter.timer = setTimeout(
-        () => this.#reject(frame.id, new ConduitError(ConduitErrorCode.Timeout, `no answer within ${timeoutMs} ms`)),
+      const now = performance.now();
+      const maxTimeoutMs = Math.max(
         timeoutMs,
+        Math.min(options.maxTimeoutMs ?? timeoutMs * DEFAULT_MAX_TIMEOUT_FACTOR, MAX_TIMER_MS),
       );
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: undefined,
+        timeoutMs,
+        deadline: now + timeoutMs,
+        hardDeadline: now + maxTimeoutMs,
+        maxTimeoutMs,
+        signal: options.signal,
+        onAbortListener: undefined,
+        onMessage: options.onMessage,
+      };
+      waiter.timer = setTimeout(() => this.#expire(frame.id), timeoutMs);
       if (options.signal) {
-        waiter.onAbort = () =>
-          this.#reject(frame.id, new ConduitError(ConduitErrorCode.ChannelClosed, "request aborted before the answer"));
-        options.signal.addEventListener("abort", waiter.onAbort, { once: true });
+        const onAbort = options.onAbort;
+        waiter.onAbortListener = () => {
+          if (
+            this.#reject(
+              frame.id,
+              new ConduitError(ConduitErrorCode.ChannelClosed, "request aborted before the answer"),
+            )
+          )
+            onAbort?.();
+        };
+        options.signal.addEventListener("abort", waiter.onAbortListener, { once: true });
       }
       this.#waiters.set(frame.id, waiter);
     });
@@ -85,7 +125,23 @@ export class PendingRequests {
     return true;
   }
 
-  /** Fails one waiter (e.g. the frame could not be written). Returns false when nobody waits. */
+  /**
+   * Hands an interim message to the request's handler and moves its silence
+   * deadline on. Returns false (and drops it) when nobody waits for that id.
+   */
+  message(id: RequestId, message: JsonRpcMessage): boolean {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return false;
+    waiter.deadline = performance.now() + waiter.timeoutMs;
+    try {
+      waiter.onMessage?.(message);
+    } catch {
+      // The handler belongs to the HTTP side; its failure must not break the socket's receive loop.
+    }
+    return true;
+  }
+
+  /** Fails one waiter (e.g. the frame could not be written, or it was cancelled). Returns false when nobody waits. */
   reject(id: RequestId, error: ConduitError): boolean {
     return this.#reject(id, error);
   }
@@ -111,6 +167,23 @@ export class PendingRequests {
     return undefined;
   }
 
+  /** The timer fired: fail the request, or re-arm for what an interim message added (one timer per request). */
+  #expire(id: RequestId): void {
+    const waiter = this.#waiters.get(id);
+    if (!waiter) return;
+    const now = performance.now();
+    const until = Math.min(waiter.deadline, waiter.hardDeadline);
+    if (until > now) {
+      waiter.timer = setTimeout(() => this.#expire(id), Math.max(1, Math.ceil(until - now)));
+      return;
+    }
+    const message =
+      waiter.deadline > now
+        ? `no answer within the overall limit of ${waiter.maxTimeoutMs} ms`
+        : `no answer within ${waiter.timeoutMs} ms`;
+    this.#reject(id, new ConduitError(ConduitErrorCode.Timeout, message));
+  }
+
   #reject(id: RequestId, error: ConduitError): boolean {
     const waiter = this.#take(id);
     if (!waiter) return false;
@@ -123,7 +196,8 @@ export class PendingRequests {
     if (!waiter) return undefined;
     this.#waiters.delete(id);
     clearTimeout(waiter.timer);
-    if (waiter.onAbort) waiter.signal?.removeEventListener("abort", waiter.onAbort);
+    if (waiter.onAbortListener) waiter.signal?.removeEventListener("abort", waiter.onAbortListener);
+    waiter.onMessage = undefined;
     return waiter;
   }
 }

@@ -1,6 +1,7 @@
 // Model-based test: random interleavings of registrations, releases, requests,
-// answers, aborts, timeouts and channel closes run against the real classes and
-// against a small reference model; after every step both must agree.
+// interim messages, answers, aborts, cancels, timeouts and channel closes run
+// against the real classes and against a small reference model; after every
+// step both must agree.
 import { ConduitErrorCode, type ServerResponseFrame } from "@conduit/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -19,6 +20,7 @@ const RESPONSE_IDS = ["resp_a", "resp_b", "resp_c", "resp_d"] as const;
 const MAX_IDS = 3;
 const MAX_PENDING = 2;
 const TIMEOUT_MS = 100;
+const MAX_TIMEOUT_MS = 250;
 
 type Op =
   | { kind: "register"; socket: number; id: number; viaHandle: boolean }
@@ -28,15 +30,18 @@ type Op =
   | { kind: "request"; id: number; abortable: boolean }
   | { kind: "answer"; pick: number }
   | { kind: "abort"; pick: number }
+  | { kind: "message"; pick: number }
+  | { kind: "cancel"; pick: number }
   | { kind: "advance"; ms: number }
   | { kind: "close"; socket: number };
 
-type Settlement = "answered" | "timeout" | "aborted" | "closed" | "no_channel" | "too_many";
+type Settlement = "answered" | "timeout" | "aborted" | "cancelled" | "closed" | "no_channel" | "too_many";
 type RegisterResult = "registered" | "ignored" | "limit";
 
 const REJECTION_CODE: Record<Exclude<Settlement, "answered">, number> = {
   timeout: ConduitErrorCode.Timeout,
   aborted: ConduitErrorCode.ChannelClosed,
+  cancelled: ConduitErrorCode.Cancelled,
   closed: ConduitErrorCode.ChannelClosed,
   no_channel: ConduitErrorCode.NoReverseChannel,
   too_many: ConduitErrorCode.TooManyPending,
@@ -62,6 +67,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant("request"), id: idArb, abortable: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("answer"), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("abort"), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("message"), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel"), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("advance"), ms: fc.integer({ min: 1, max: 150 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("close"), socket: socketArb }) },
 );
@@ -73,6 +80,8 @@ interface ModelRequest {
   requestId: number | undefined;
   abortable: boolean;
   deadline: number;
+  hardDeadline: number;
+  messages: number;
   state: Settlement | "pending";
 }
 
@@ -111,7 +120,15 @@ class Model {
 
   request(id: string, abortable: boolean): ModelRequest {
     const channel = this.owner.get(id);
-    const request: ModelRequest = { channel, requestId: undefined, abortable, deadline: Infinity, state: "no_channel" };
+    const request: ModelRequest = {
+      channel,
+      requestId: undefined,
+      abortable,
+      deadline: Infinity,
+      hardDeadline: Infinity,
+      messages: 0,
+      state: "no_channel",
+    };
     if (channel !== undefined) {
       // The channel mints an id for every call, even one it then refuses.
       request.requestId = this.nextRequestId[channel] ?? 0;
@@ -121,6 +138,7 @@ class Model {
       else {
         request.state = "pending";
         request.deadline = this.now + TIMEOUT_MS;
+        request.hardDeadline = this.now + MAX_TIMEOUT_MS;
         this.written[channel] = (this.written[channel] ?? 0) + 1;
       }
     }
@@ -134,14 +152,27 @@ class Model {
     return true;
   }
 
-  abort(request: ModelRequest): void {
-    if (request.state === "pending") request.state = "aborted";
+  /** An abort and a cancel both tell the attach client with a cancel frame (v2). */
+  abort(request: ModelRequest, state: "aborted" | "cancelled"): boolean {
+    if (request.state !== "pending" || request.channel === undefined) return false;
+    request.state = state;
+    this.written[request.channel] = (this.written[request.channel] ?? 0) + 1;
+    return true;
+  }
+
+  /** An interim message reaches a pending request and moves its silence deadline on, never past the overall one. */
+  message(request: ModelRequest): boolean {
+    if (request.state !== "pending") return false;
+    request.messages += 1;
+    request.deadline = this.now + TIMEOUT_MS;
+    return true;
   }
 
   advance(ms: number): void {
     this.now += ms;
     for (const request of this.requests) {
-      if (request.state === "pending" && request.deadline <= this.now) request.state = "timeout";
+      if (request.state === "pending" && Math.min(request.deadline, request.hardDeadline) <= this.now)
+        request.state = "timeout";
     }
   }
 
@@ -164,9 +195,10 @@ class Model {
       })),
       timers: this.requests.filter((request) => request.state === "pending").length,
       requests: this.requests.map((request, index) => {
-        if (request.state === "pending") return { outcome: "pending", settlements: 0 };
-        if (request.state === "answered") return { outcome: `answered ${index}`, settlements: 1 };
-        return { outcome: `rejected ${REJECTION_CODE[request.state]}`, settlements: 1 };
+        const messages = request.messages;
+        if (request.state === "pending") return { outcome: "pending", settlements: 0, messages };
+        if (request.state === "answered") return { outcome: `answered ${index}`, settlements: 1, messages };
+        return { outcome: `rejected ${REJECTION_CODE[request.state]}`, settlements: 1, messages };
       }),
     };
   }
@@ -178,12 +210,13 @@ interface Snapshot {
   routes: (number | null)[];
   sockets: { released: boolean; ids: string[]; closed: boolean; pending: number; written: number }[];
   timers: number;
-  requests: { outcome: string; settlements: number }[];
+  requests: { outcome: string; settlements: number; messages: number }[];
 }
 
 interface RealRequest {
   watched: Watched<ServerResponseFrame>;
   controller: AbortController | undefined;
+  messages: number;
 }
 
 class System {
@@ -240,22 +273,27 @@ class System {
         written: this.socket(socket).frames.length,
       })),
       timers: vi.getTimerCount(),
-      requests: this.requests.map(({ watched }) => {
+      requests: this.requests.map(({ watched, messages }) => {
         const outcome = watched.outcome;
-        if (outcome === undefined) return { outcome: "pending", settlements: watched.settlements };
+        if (outcome === undefined) return { outcome: "pending", settlements: watched.settlements, messages };
         if (outcome.kind === "resolved") {
           // Answers carry their request's index, so a mix-up between waiters shows.
           const result = "result" in outcome.value ? (outcome.value.result as { index?: number }) : {};
-          return { outcome: `answered ${result.index ?? "?"}`, settlements: watched.settlements };
+          return { outcome: `answered ${result.index ?? "?"}`, settlements: watched.settlements, messages };
         }
         const code = outcome.error instanceof ConduitError ? outcome.error.code : "not a ConduitError";
-        return { outcome: `rejected ${code}`, settlements: watched.settlements };
+        return { outcome: `rejected ${code}`, settlements: watched.settlements, messages };
       }),
     };
   }
 }
 
 // ── one step ────────────────────────────────────────────────────────────────
+
+function expectCancelFrame(system: System, target: ModelRequest): void {
+  const frames = system.socket(target.channel ?? 0).frames;
+  expect(JSON.parse(frames.at(-1) ?? "null")).toMatchObject({ type: "cancel", id: target.requestId });
+}
 
 /** What the generator reached over all runs; checked at the end so a weak generator fails loudly. */
 const reached = new Set<string>();
@@ -303,8 +341,21 @@ function step(op: Op, model: Model, system: System): void {
         params: { name: "echo", arguments: { index } },
         headers: { "x-objectiveai-response-id": id },
       };
-      const promise = sendServerRequest(system.registry, id, init, controller ? { signal: controller.signal } : {});
-      system.requests.push({ watched: watch(promise), controller });
+      const real: RealRequest = {
+        watched: undefined as unknown as Watched<ServerResponseFrame>,
+        controller,
+        messages: 0,
+      };
+      const options = {
+        maxTimeoutMs: MAX_TIMEOUT_MS,
+        onMessage: (message: Record<string, unknown>) => {
+          // Interim messages carry their request's index too.
+          if (message.index === index) real.messages += 1;
+        },
+        ...(controller ? { signal: controller.signal } : {}),
+      };
+      real.watched = watch(sendServerRequest(system.registry, id, init, options));
+      system.requests.push(real);
       if (expected.state === "pending" && expected.channel !== undefined) {
         const frame = parseServerRequest(system.socket(expected.channel).frames.at(-1));
         expect(frame).toEqual({ type: "server_request", id: expected.requestId, ...init });
@@ -326,8 +377,30 @@ function step(op: Op, model: Model, system: System): void {
       const candidates = model.requests.filter((request) => request.abortable);
       const target = candidates[op.pick % Math.max(candidates.length, 1)];
       if (!target) return;
-      model.abort(target);
+      const sent = model.abort(target, "aborted");
       system.requests[model.requests.indexOf(target)]?.controller?.abort();
+      if (sent && target.channel !== undefined) expectCancelFrame(system, target);
+      return;
+    }
+    case "cancel": {
+      const candidates = model.requests.filter((request) => request.requestId !== undefined);
+      const target = candidates[op.pick % Math.max(candidates.length, 1)];
+      if (target?.channel === undefined || target.requestId === undefined) return;
+      const expected = model.abort(target, "cancelled");
+      expect(system.socket(target.channel).channel.cancel(target.requestId, "test")).toBe(expected);
+      if (expected) expectCancelFrame(system, target);
+      reached.add(expected ? "cancel sent" : "cancel after settle");
+      return;
+    }
+    case "message": {
+      const candidates = model.requests.filter((request) => request.requestId !== undefined);
+      const target = candidates[op.pick % Math.max(candidates.length, 1)];
+      if (target?.channel === undefined || target.requestId === undefined) return;
+      const index = model.requests.indexOf(target);
+      const expected = model.message(target);
+      const message = { jsonrpc: "2.0" as const, method: "notifications/progress", index };
+      expect(system.socket(target.channel).channel.deliverMessage(target.requestId, message)).toBe(expected);
+      reached.add(expected ? "message delivered" : "message dropped");
       return;
     }
     case "advance": {
@@ -382,6 +455,11 @@ describe("registry, guards and pending requests against a reference model", () =
     expect([...reached].sort()).toEqual(
       [
         "aborted",
+        "cancelled",
+        "cancel sent",
+        "cancel after settle",
+        "message delivered",
+        "message dropped",
         "answer delivered",
         "answer dropped",
         "answered",

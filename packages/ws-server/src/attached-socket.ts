@@ -1,4 +1,4 @@
-import { encodeFrame, shortId, type Chunk } from "@conduit/protocol";
+import { encodeFrame, protocolVersionOf, shortId, type Chunk } from "@conduit/protocol";
 import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
@@ -89,6 +89,7 @@ export class ConduitSocket implements AttachedSocket {
       write: (text) => this.#writeControl(text),
       maxPending: options.maxPending,
       timeoutMs: options.timeoutMs,
+      protocol: protocolVersionOf(socket.protocol),
     });
     this.guard = new ReverseAttachGuard(options.registry, this.channel, { maxIds: options.maxIdsPerSocket });
     this.handle = this.guard.handle;

@@ -1,9 +1,12 @@
 import {
+  ConduitErrorCode,
   JsonRpcErrorCode,
   RequestIdSchema,
   decodeClientFrame,
+  jsonRpcRequestId,
   shortId,
   type AgentCompletionNotifyFrame,
+  type UpstreamMessageFrame,
   type DecodeError,
   type McpListChangedFrame,
   type RequestId,
@@ -76,15 +79,72 @@ export class ReceiveLoop {
       return;
     }
     const text = rawDataToText(data);
-    const decoded = decodeClientFrame(text);
+    const decoded = decodeClientFrame(text, this.#parts.channel.protocol);
     if (!decoded.ok) {
       this.#dropped(text, decoded.error);
       return;
     }
     const frame = decoded.value;
     if (frame.type === "server_response") this.#serverResponse(frame);
+    else if (frame.type === "upstream_message") this.#upstreamMessage(frame);
     else if (frame.method === "agent_completion_notify") this.#notify(frame);
     else this.#listChanged(frame);
+  }
+
+  /**
+   * v2: a message from an upstream. With an `id` it belongs to that request in
+   * flight (the route streams it on the request's POST answer); without, it
+   * goes to one GET stream of (response_id, mcp). An upstream request that
+   * nobody can take is answered at once with an error, so the upstream is
+   * never left waiting.
+   */
+  #upstreamMessage(frame: UpstreamMessageFrame): void {
+    const { channel } = this.#parts;
+    const message = frame.message;
+    if (frame.id !== undefined) {
+      if (!channel.deliverMessage(frame.id, message)) {
+        this.#refuseUpstreamRequest(frame, "the request it belongs to has ended");
+      }
+      return;
+    }
+    const responseId = frame.response_id;
+    if (responseId === undefined || !this.#owns(responseId)) {
+      this.#refuseUpstreamRequest(frame, "no agent on this stream for that response_id");
+      return;
+    }
+    const requestId = jsonRpcRequestId(message);
+    if (requestId !== undefined) channel.relayed.add(requestId, { responseId, mcp: frame.mcp });
+    let delivered = false;
+    try {
+      delivered = this.#parts.listeners.deliver(responseId, frame.mcp, frame.session_id, JSON.stringify(message));
+    } catch (err) {
+      this.#parts.logger.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        "upstream message not delivered",
+      );
+    }
+    if (delivered) return;
+    if (requestId !== undefined) channel.relayed.take(requestId, responseId, frame.mcp);
+    this.#refuseUpstreamRequest(frame, "the agent has no open stream for it");
+  }
+
+  /** Answers an upstream request (not a notification) with an error, through the attach client. */
+  #refuseUpstreamRequest(frame: UpstreamMessageFrame, reason: string): void {
+    const id = jsonRpcRequestId(frame.message);
+    if (id === undefined) {
+      this.#parts.logger.debug({ mcp: frame.mcp }, `upstream notification dropped: ${reason}`);
+      return;
+    }
+    this.#parts.channel.sendAgentMessage(
+      frame.mcp,
+      {},
+      { jsonrpc: "2.0", id, error: { code: ConduitErrorCode.NoReverseChannel, message: `not delivered: ${reason}` } },
+    );
+  }
+
+  /** The id is registered by this socket and still routes to its channel. */
+  #owns(responseId: string): boolean {
+    return this.#parts.guard.ids.has(responseId) && this.#parts.registry.get(responseId) === this.#parts.channel;
   }
 
   #serverResponse(frame: ServerResponseFrame): void {

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { SUBPROTOCOL } from "@conduit/protocol";
+import { SUBPROTOCOLS, pickSubprotocol } from "@conduit/protocol";
 import { WebSocketServer, type WebSocket } from "ws";
 
 export type AuthenticateResult = boolean | { status: number; body: unknown };
@@ -72,7 +72,8 @@ function offeredProtocols(req: IncomingMessage): string[] | undefined {
 
 /**
  * An `upgrade` handler for a plain node:http server: checks the path (404),
- * the subprotocol (400 when protocols are offered without conduit.v1) and
+ * the subprotocol (400 when protocols are offered without conduit.v2 or
+ * conduit.v1; v2 is picked when both are offered) and
  * authentication (401 or the given status), all before any upgrade, then
  * hands the request to a noServer WebSocketServer.
  */
@@ -82,7 +83,7 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
     noServer: true,
     perMessageDeflate: false,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    handleProtocols: (protocols) => pickSubprotocol(protocols) ?? false,
   });
   let closed = false;
 
@@ -91,8 +92,8 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
     const pathname = pathnameOf(req.url);
     if (pathname === undefined || !matches(pathname)) return refuse(socket, 404, errorBody(404, "not found"));
     const offered = offeredProtocols(req);
-    if (offered !== undefined && !offered.includes(SUBPROTOCOL)) {
-      return refuse(socket, 400, errorBody(400, `the ${SUBPROTOCOL} subprotocol is required`));
+    if (offered !== undefined && pickSubprotocol(new Set(offered)) === undefined) {
+      return refuse(socket, 400, errorBody(400, `one of the subprotocols ${SUBPROTOCOLS.join(", ")} is required`));
     }
     if (options.authenticate) {
       let verdict: AuthenticateResult;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { SUBPROTOCOL } from "@conduit/protocol";
+import { SUBPROTOCOL, SUBPROTOCOL_V2 } from "@conduit/protocol";
 import { PATH, TestClient, refusedUpgrade, startHarness, closeOpened } from "./helpers.js";
 
 afterEach(closeOpened);
@@ -27,9 +27,17 @@ describe("createUpgradeHandler", () => {
     expect(client.ws.protocol).toBe("");
   });
 
-  it("refuses with 400 when protocols are offered without conduit.v1", async () => {
+  it("picks conduit.v2 when both versions are offered, and conduit.v1 when only it is", async () => {
     const harness = await startHarness();
-    const refused = await refusedUpgrade(harness.url, ["graphql-ws", "conduit.v2"]);
+    const both = await open(harness.url, [SUBPROTOCOL, SUBPROTOCOL_V2]);
+    expect(both.ws.protocol).toBe(SUBPROTOCOL_V2);
+    const v1 = await open(harness.url, [SUBPROTOCOL]);
+    expect(v1.ws.protocol).toBe(SUBPROTOCOL);
+  });
+
+  it("refuses with 400 when protocols are offered without conduit.v1 or conduit.v2", async () => {
+    const harness = await startHarness();
+    const refused = await refusedUpgrade(harness.url, ["graphql-ws", "conduit.v3"]);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: 400 } });
     expect(harness.conduit.size).toBe(0);
