@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ConduitErrorCode, SESSION_TERMINATE, type McpKind } from "@conduit/protocol";
+import { ConduitErrorCode, SESSION_TERMINATE, httpStatusForErrorCode } from "@conduit/protocol";
 import { ConduitError } from "@conduit/registry";
-import { forward, outcomeOf, reportForwarded, startClock } from "./forward.js";
+import { forward, outcomeOf, reportForwarded, startClock, type RouteTarget } from "./forward.js";
 import { sendError, sendErrorObject, sendJson } from "./json-rpc-reply.js";
 import type { RouteContext } from "./options.js";
 
@@ -10,15 +10,18 @@ export async function handleDelete(
   ctx: RouteContext,
   req: IncomingMessage,
   res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
+  target: RouteTarget,
 ): Promise<void> {
   const started = startClock(ctx);
-  const result = await forward(ctx, req, res, responseId, mcp, SESSION_TERMINATE, undefined);
-  reportForwarded(ctx, SESSION_TERMINATE, mcp, responseId, started, outcomeOf(result));
+  const result = await forward(ctx, req, target, SESSION_TERMINATE, undefined, { res });
+  reportForwarded(ctx, SESSION_TERMINATE, target, started, outcomeOf(result));
   if (result instanceof ConduitError) {
     sendErrorObject(res, result.httpStatus, null, result.toWire());
   } else if ("error" in result) {
+    if (result.conduit === true) {
+      sendErrorObject(res, httpStatusForErrorCode(result.error.code), null, result.error);
+      return;
+    }
     sendError(
       res,
       502,

@@ -1,13 +1,25 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ConduitErrorCode, JsonRpcErrorCode, type McpKind, type ServerResponseFrame } from "@conduit/protocol";
-import { ConduitError, sendServerRequest } from "@conduit/registry";
+import {
+  ConduitErrorCode,
+  JsonRpcErrorCode,
+  type JsonRpcMessage,
+  type McpKind,
+  type ServerResponseFrame,
+} from "@conduit/protocol";
+import { ConduitError, type Exchange, type ReverseChannel } from "@conduit/registry";
 import { forwardHeaders } from "./forward-headers.js";
 import type { ForwardOutcome, RouteContext } from "./options.js";
 
 /** What a forwarded request came back with: the attach client's answer, or the conduit's failure. */
 export type ForwardResult = ServerResponseFrame | ConduitError;
 
-function asConduitError(err: unknown): ConduitError {
+/** The agent and mcp one HTTP request addresses, after the route checked both. */
+export interface RouteTarget {
+  readonly responseId: string;
+  readonly mcp: McpKind;
+}
+
+export function asConduitError(err: unknown): ConduitError {
   if (err instanceof ConduitError) return err;
   return new ConduitError(
     JsonRpcErrorCode.InternalError,
@@ -15,21 +27,34 @@ function asConduitError(err: unknown): ConduitError {
   );
 }
 
+export interface ForwardOptions {
+  /** The HTTP response whose closing (the client went away) cancels the request; none for notifications. */
+  res?: ServerResponse;
+  onMessage?: (message: JsonRpcMessage) => void;
+  /** Called with the exchange as soon as it is open (so it can be cancelled by id). */
+  onOpen?: (channel: ReverseChannel, exchange: Exchange) => void;
+}
+
 /**
- * Sends a server_request for `method` and waits for its answer. When `res`
- * closes before it is finished (the HTTP client went away) the request is
- * aborted, so its pending entry is removed at once. Never rejects.
+ * Sends a server_request for `method` over the target's reverse channel and
+ * waits for its answer. When `options.res` closes before it is finished (the
+ * HTTP client went away) the request is aborted: its pending entry goes at
+ * once and the attach client is told to cancel it upstream. Never rejects.
  */
 export async function forward(
   ctx: RouteContext,
   req: IncomingMessage,
-  res: ServerResponse | undefined,
-  responseId: string,
-  mcp: McpKind,
+  target: RouteTarget,
   method: string,
   params: unknown,
+  options: ForwardOptions = {},
 ): Promise<ForwardResult> {
+  const channel = ctx.registry.get(target.responseId);
+  if (channel === undefined) {
+    return new ConduitError(ConduitErrorCode.NoReverseChannel, "no reverse channel for this response id");
+  }
   let signal: AbortSignal | undefined;
+  const res = options.res;
   if (res !== undefined) {
     if (req.socket.destroyed) return new ConduitError(ConduitErrorCode.ChannelClosed, "the HTTP client went away");
     const controller = new AbortController();
@@ -39,12 +64,12 @@ export async function forward(
     });
   }
   try {
-    return await sendServerRequest(
-      ctx.registry,
-      responseId,
-      { mcp, method, params, headers: forwardHeaders(req) },
-      { timeoutMs: ctx.timeoutMs, signal },
+    const exchange = channel.open(
+      { mcp: target.mcp, method, params, headers: forwardHeaders(req) },
+      { timeoutMs: ctx.timeoutMs, maxTimeoutMs: ctx.maxTimeoutMs, signal, onMessage: options.onMessage },
     );
+    options.onOpen?.(channel, exchange);
+    return await exchange.answer;
   } catch (err) {
     return asConduitError(err);
   }
@@ -62,6 +87,8 @@ export function outcomeOfCode(code: number): ForwardOutcome {
       return "too_many";
     case ConduitErrorCode.UpstreamFailed:
       return "upstream_error";
+    case ConduitErrorCode.Cancelled:
+      return "cancelled";
     default:
       return "internal";
   }
@@ -80,15 +107,20 @@ export function startClock(ctx: RouteContext): number {
 export function reportForwarded(
   ctx: RouteContext,
   method: string,
-  mcp: McpKind,
-  responseId: string,
+  target: RouteTarget,
   started: number,
   outcome: ForwardOutcome,
 ): void {
   const forwarded = ctx.observer?.forwarded;
   if (forwarded === undefined) return;
   try {
-    forwarded({ method, mcp, outcome, durationMs: performance.now() - started, responseId });
+    forwarded({
+      method,
+      mcp: target.mcp,
+      outcome,
+      durationMs: performance.now() - started,
+      responseId: target.responseId,
+    });
   } catch {
     // An observer is for metrics and logs; its failure must not fail the request.
   }

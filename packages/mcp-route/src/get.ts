@@ -1,23 +1,26 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ConduitErrorCode, JsonRpcErrorCode, type McpKind } from "@conduit/protocol";
+import { ConduitErrorCode, Header, JsonRpcErrorCode } from "@conduit/protocol";
 import { openSseStream } from "@conduit/listeners";
+import type { RouteTarget } from "./forward.js";
 import { sendError } from "./json-rpc-reply.js";
 import { ACCEPTS_SSE, acceptMask } from "./media-type.js";
 import type { RouteContext } from "./options.js";
 
-/** GET: the list_changed notifications stream for (responseId, mcp). */
-export function handleGet(
-  ctx: RouteContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
-): void {
+/**
+ * GET: the session's stream for (responseId, mcp): coalesced list_changed
+ * signals and, in order, the upstream messages that belong to no request.
+ */
+export function handleGet(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, target: RouteTarget): void {
   if ((acceptMask(req.headers.accept) & ACCEPTS_SSE) === 0) {
     sendError(res, 406, null, JsonRpcErrorCode.InvalidRequest, "Accept must allow text/event-stream");
     return;
   }
-  const stream = openSseStream(req, res, ctx.listeners, responseId, mcp, { keepaliveMs: ctx.keepaliveMs });
+  const session = req.headers[Header.McpSessionId];
+  const stream = openSseStream(req, res, ctx.listeners, target.responseId, target.mcp, {
+    keepaliveMs: ctx.keepaliveMs,
+    maxQueuedMessages: ctx.maxQueuedMessages,
+    ...(typeof session === "string" ? { sessionId: session } : {}),
+  });
   if (stream === null) {
     sendError(res, 429, null, ConduitErrorCode.TooManyPending, "too many notification streams for this response id");
     return;

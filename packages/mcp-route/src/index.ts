@@ -6,6 +6,8 @@ export {
   DEFAULT_FORWARD_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_SSE_KEEPALIVE_MS,
+  DEFAULT_MAX_STREAM_BUFFER_BYTES,
+  DEFAULT_MAX_QUEUED_MESSAGES,
   type ForwardOutcome,
   type ForwardedEvent,
   type McpRouteObserver,

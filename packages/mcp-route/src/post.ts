@@ -1,23 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  CANCELLED_NOTIFICATION,
   ConduitErrorCode,
-  FORWARDED_MCP_METHODS,
   Header,
   JsonRpcErrorCode,
   decodeArgumentsHeader,
   isInitializeServerResponseResult,
-  type McpKind,
+  jsonRpcRequestId,
+  type JsonRpcMessage,
 } from "@conduit/protocol";
 import { ConduitError } from "@conduit/registry";
-import { forward, outcomeOf, reportForwarded, startClock, type ForwardResult } from "./forward.js";
-import {
-  sendAccepted,
-  sendError,
-  sendErrorObject,
-  sendResultJson,
-  sendTooLarge,
-  type JsonRpcId,
-} from "./json-rpc-reply.js";
+import { CallReply } from "./call-reply.js";
+import { parseEnvelope } from "./envelope.js";
+import { forward, outcomeOf, reportForwarded, startClock, type RouteTarget } from "./forward.js";
+import { forwardHeaders } from "./forward-headers.js";
+import { InFlightCalls } from "./in-flight-calls.js";
+import { sendAccepted, sendError, sendErrorObject, sendResultJson, sendTooLarge } from "./json-rpc-reply.js";
 import { ACCEPTS_BOTH, acceptMask, isJsonContentType } from "./media-type.js";
 import type { RouteContext } from "./options.js";
 import { ABORTED, TOO_LARGE, readBody } from "./read-body.js";
@@ -27,13 +25,17 @@ import { ABORTED, TOO_LARGE, readBody } from "./read-body.js";
 // client echoes it on every request next to its other headers; past that the client only sees "fetch failed".
 const SESSION_ID = /^[\x21-\x7E]{1,4096}$/;
 
-/** POST: one JSON-RPC message in, one JSON reply (or 202) out. */
+/**
+ * POST: one JSON-RPC message in. A request is forwarded and answered with
+ * JSON, or with an event stream when the upstream sends interim messages; a
+ * notification or a response (the agent's answer to an upstream request) is
+ * forwarded and answered 202.
+ */
 export async function handlePost(
   ctx: RouteContext,
   req: IncomingMessage,
   res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
+  target: RouteTarget,
 ): Promise<void> {
   const headers = req.headers;
   if (acceptMask(headers.accept) !== ACCEPTS_BOTH) {
@@ -62,117 +64,141 @@ export async function handlePost(
   }
   if (body === ABORTED) return;
 
-  let message: unknown;
+  let parsed: unknown;
   try {
-    message = JSON.parse(body.toString("utf8"));
+    parsed = JSON.parse(body.toString("utf8"));
   } catch {
     sendError(res, 400, null, JsonRpcErrorCode.ParseError, "parse error: the body is not valid JSON");
     return;
   }
-  await dispatch(ctx, req, res, responseId, mcp, message);
+  const envelope = parseEnvelope(parsed);
+  switch (envelope.kind) {
+    case "invalid":
+      sendError(res, 400, envelope.id, JsonRpcErrorCode.InvalidRequest, envelope.reason);
+      return;
+    case "response":
+      answerUpstream(ctx, req, res, target, envelope.id, envelope.message);
+      return;
+    case "notification":
+      notify(ctx, req, res, target, envelope.method, envelope.params);
+      return;
+    case "request":
+      if (envelope.method === "ping") sendResultJson(res, envelope.id, "{}");
+      else if (envelope.method === "initialize") await initialize(ctx, req, res, target, envelope.id, envelope.params);
+      else await call(ctx, req, res, target, envelope.id, envelope.method, envelope.params);
+      return;
+  }
 }
 
-function invalid(res: ServerResponse, id: JsonRpcId, message: string): void {
-  sendError(res, 400, id, JsonRpcErrorCode.InvalidRequest, message);
+function sessionIdOf(req: IncomingMessage): string | undefined {
+  const value = req.headers[Header.McpSessionId];
+  return typeof value === "string" ? value : undefined;
 }
 
-async function dispatch(
+/**
+ * A request forwarded as one exchange: interim messages stream on this POST's
+ * answer, upstream requests among them are recorded so the agent's answer can
+ * find its way back, and the agent-side id is kept so a cancel can find it.
+ */
+async function call(
   ctx: RouteContext,
   req: IncomingMessage,
   res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
-  message: unknown,
+  target: RouteTarget,
+  id: string | number,
+  method: string,
+  params: unknown,
 ): Promise<void> {
-  if (typeof message !== "object" || message === null) {
-    invalid(res, null, "invalid request: a JSON-RPC message must be an object");
-    return;
-  }
-  if (Array.isArray(message)) {
-    invalid(res, null, "invalid request: JSON-RPC batches are not supported; send one message per POST");
-    return;
-  }
-  const m = message as Record<string, unknown>;
-  const rawId = m.id;
-  const id: JsonRpcId = typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
-  if (m.jsonrpc !== "2.0") {
-    invalid(res, id, 'invalid request: "jsonrpc" must be "2.0"');
-    return;
-  }
-  const method = m.method;
-  if (method === undefined) {
-    // A response to a server-initiated request: the route never sends any, so there is nothing to route it to.
-    if (rawId !== undefined && (m.result !== undefined || m.error !== undefined)) sendAccepted(res);
-    else invalid(res, id, 'invalid request: "method" is missing');
-    return;
-  }
-  if (typeof method !== "string" || method.length === 0) {
-    invalid(res, id, 'invalid request: "method" must be a non-empty string');
-    return;
-  }
-  const params = m.params;
-  if (params !== undefined && (typeof params !== "object" || params === null)) {
-    invalid(res, id, 'invalid request: "params" must be an object or an array');
-    return;
-  }
-  if (rawId === undefined) {
-    notify(ctx, req, responseId, mcp, method, params);
-    sendAccepted(res);
-    return;
-  }
-  if (id === null) {
-    invalid(res, null, 'invalid request: "id" must be a string or a number');
-    return;
-  }
-
-  if (method === "ping") {
-    sendResultJson(res, id, "{}");
-  } else if (method === "initialize") {
-    await initialize(ctx, req, res, responseId, mcp, id, params);
-  } else if (FORWARDED_MCP_METHODS.has(method)) {
-    const started = startClock(ctx);
-    const result = await forward(ctx, req, res, responseId, mcp, method, params);
-    reportForwarded(ctx, method, mcp, responseId, started, outcomeOf(result));
-    reply(res, id, result);
-  } else {
-    sendError(res, 200, id, JsonRpcErrorCode.MethodNotFound, `method not found: ${method.slice(0, 100)}`);
-  }
+  const started = startClock(ctx);
+  const key = InFlightCalls.key(target.responseId, target.mcp, sessionIdOf(req), id);
+  let exchangeId = 0;
+  const reply = new CallReply(res, id, ctx.maxStreamBufferBytes, () =>
+    ctx.calls.cancel(key, "the agent does not read its stream"),
+  );
+  const result = await forward(ctx, req, target, method, params, {
+    res,
+    onOpen: (channel, exchange) => {
+      exchangeId = exchange.id;
+      ctx.calls.add(key, channel, exchange.id);
+    },
+    onMessage: (message) => {
+      recordUpstreamRequest(ctx, target, message);
+      reply.interim(message);
+    },
+  });
+  ctx.calls.remove(key, exchangeId);
+  reportForwarded(ctx, method, target, started, outcomeOf(result));
+  reply.final(result);
 }
 
-/** Fire and forget: the pending entry still settles (answer or timeout) and is reported. */
+/** An upstream request inside a relayed stream may be answered only by this agent, on this mcp. */
+function recordUpstreamRequest(ctx: RouteContext, target: RouteTarget, message: JsonRpcMessage): void {
+  const requestId = jsonRpcRequestId(message);
+  if (requestId === undefined) return;
+  ctx.registry.get(target.responseId)?.relayed.add(requestId, { responseId: target.responseId, mcp: target.mcp });
+}
+
+/** The agent's JSON-RPC response to an upstream request that was relayed to it. */
+function answerUpstream(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: RouteTarget,
+  id: string | number,
+  message: JsonRpcMessage,
+): void {
+  const channel = ctx.registry.get(target.responseId);
+  if (channel === undefined || channel.relayed.take(id, target.responseId, target.mcp) === undefined) {
+    sendError(
+      res,
+      400,
+      null,
+      JsonRpcErrorCode.InvalidRequest,
+      "invalid request: no upstream request with that id is waiting for this agent's answer",
+    );
+    return;
+  }
+  if (!channel.sendAgentMessage(target.mcp, forwardHeaders(req), message)) {
+    sendError(res, 503, null, ConduitErrorCode.ChannelClosed, "reverse channel closed before the answer was sent");
+    return;
+  }
+  reportForwarded(ctx, "response", target, startClock(ctx), "ok");
+  sendAccepted(res);
+}
+
+/**
+ * Notifications are fire and forget (202 at once). A cancel is not forwarded
+ * as is (its requestId is in the agent's id space): it cancels the exchange it
+ * names, which tells the attach client with the socket's own id.
+ */
 function notify(
   ctx: RouteContext,
   req: IncomingMessage,
-  responseId: string,
-  mcp: McpKind,
+  res: ServerResponse,
+  target: RouteTarget,
   method: string,
   params: unknown,
 ): void {
-  const started = startClock(ctx);
-  void forward(ctx, req, undefined, responseId, mcp, method, params).then((result) =>
-    reportForwarded(ctx, method, mcp, responseId, started, outcomeOf(result)),
-  );
-}
-
-function reply(res: ServerResponse, id: JsonRpcId, result: ForwardResult): void {
-  if (result instanceof ConduitError) {
-    sendErrorObject(res, result.httpStatus, id, result.toWire());
-  } else if ("error" in result) {
-    // The upstream's own JSON-RPC error, unchanged, inside a successful HTTP exchange.
-    sendErrorObject(res, 200, id, result.error);
-  } else if (result.result === undefined) {
-    sendError(res, 502, id, ConduitErrorCode.UpstreamFailed, "upstream answer carried no result");
-  } else {
-    sendResultJson(res, id, JSON.stringify(result.result));
+  sendAccepted(res);
+  if (method === CANCELLED_NOTIFICATION) {
+    const requestId = (params as { requestId?: unknown } | undefined)?.requestId;
+    if (typeof requestId !== "string" && typeof requestId !== "number") return;
+    const reason = (params as { reason?: unknown }).reason;
+    const key = InFlightCalls.key(target.responseId, target.mcp, sessionIdOf(req), requestId);
+    ctx.calls.cancel(key, typeof reason === "string" ? `the agent cancelled: ${reason}` : "the agent cancelled");
+    return;
   }
+  const started = startClock(ctx);
+  void forward(ctx, req, target, method, params).then((result) =>
+    reportForwarded(ctx, method, target, started, outcomeOf(result)),
+  );
 }
 
 async function initialize(
   ctx: RouteContext,
   req: IncomingMessage,
   res: ServerResponse,
-  responseId: string,
-  mcp: McpKind,
+  target: RouteTarget,
   id: string | number,
   params: unknown,
 ): Promise<void> {
@@ -185,24 +211,23 @@ async function initialize(
     arguments: decodeArgumentsHeader(req.headers[Header.Arguments]),
     initialize: params,
   };
-  const result = await forward(ctx, req, res, responseId, mcp, "initialize", forwarded);
+  // The session id header must be on the answer's head, so initialize is never streamed.
+  const result = await forward(ctx, req, target, "initialize", forwarded, { res });
   if (result instanceof ConduitError || "error" in result) {
-    reportForwarded(ctx, "initialize", mcp, responseId, started, outcomeOf(result));
-    reply(res, id, result);
+    reportForwarded(ctx, "initialize", target, started, outcomeOf(result));
+    new CallReply(res, id, ctx.maxStreamBufferBytes, () => undefined).final(result);
     return;
   }
   const answer = result.result;
   if (!isInitializeServerResponseResult(answer) || !SESSION_ID.test(answer.mcp_session_id)) {
-    reportForwarded(ctx, "initialize", mcp, responseId, started, "upstream_error");
-    sendError(
-      res,
-      502,
-      id,
-      ConduitErrorCode.UpstreamFailed,
-      "upstream failed: the initialize answer must be {result: InitializeResult, mcp_session_id: visible-ASCII string of at most 4096 characters}",
-    );
+    reportForwarded(ctx, "initialize", target, started, "upstream_error");
+    sendErrorObject(res, 502, id, {
+      code: ConduitErrorCode.UpstreamFailed,
+      message:
+        "upstream failed: the initialize answer must be {result: InitializeResult, mcp_session_id: visible-ASCII string of at most 4096 characters}",
+    });
     return;
   }
-  reportForwarded(ctx, "initialize", mcp, responseId, started, "ok");
+  reportForwarded(ctx, "initialize", target, started, "ok");
   sendResultJson(res, id, JSON.stringify(answer.result), answer.mcp_session_id);
 }

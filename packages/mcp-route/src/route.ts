@@ -66,18 +66,22 @@ function route(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): vo
     return;
   }
   // The id is a capability: it is never echoed back.
-  if (!ctx.registry.has(responseId)) {
+  const channel = ctx.registry.get(responseId);
+  if (channel === undefined) {
     sendError(res, 404, null, ConduitErrorCode.NoReverseChannel, "no reverse channel for this response id");
     return;
   }
-
-  if (method === "GET") {
-    handleGet(ctx, req, res, responseId, kind.kind);
+  // Only the mcps the stream's request declared are reachable (the attach client checks too).
+  if (!channel.allows(kind.kind)) {
+    sendError(res, 404, null, ConduitErrorCode.NoReverseChannel, "this mcp is not declared by the request");
     return;
   }
-  const handled =
-    method === "POST"
-      ? handlePost(ctx, req, res, responseId, kind.kind)
-      : handleDelete(ctx, req, res, responseId, kind.kind);
+
+  const target = { responseId, mcp: kind.kind };
+  if (method === "GET") {
+    handleGet(ctx, req, res, target);
+    return;
+  }
+  const handled = method === "POST" ? handlePost(ctx, req, res, target) : handleDelete(ctx, req, res, target);
   handled.catch((err: unknown) => sendInternal(res, err));
 }

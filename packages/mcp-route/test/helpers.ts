@@ -4,6 +4,9 @@ import { mintResponseId, type ServerRequestFrame, type WireError } from "@condui
 import { ReverseChannel, ReverseChannelRegistry } from "@conduit/registry";
 import { createMcpListener, type McpListener, type McpListenerOptions } from "../src/index.js";
 
+/** The mcps a harness's stream declares (the route serves only these). */
+export const DECLARED_MCPS = ["objectiveai", "acme/files/1.0.0/fs"];
+
 /** What the in-test attach client does with a server_request: answer now, or not (undefined). */
 export type Answer = { result: unknown } | { error: WireError } | undefined;
 export type Handler = (frame: ServerRequestFrame) => Answer;
@@ -20,17 +23,29 @@ interface FrameWaiter {
  */
 export class AttachClient {
   readonly frames: ServerRequestFrame[] = [];
+  /** The v2 frames (cancel, agent_message) the channel wrote, in order. */
+  readonly controlFrames: Array<{ type: string } & Record<string, unknown>> = [];
   readonly channel: ReverseChannel;
   handler: Handler;
   readonly #waiters: FrameWaiter[] = [];
 
-  constructor(handler: Handler, options: { maxPending?: number; timeoutMs?: number } = {}) {
+  constructor(
+    handler: Handler,
+    options: { maxPending?: number; timeoutMs?: number; declared?: readonly string[] } = {},
+  ) {
+    const { declared = DECLARED_MCPS, ...channelOptions } = options;
     this.handler = handler;
-    this.channel = new ReverseChannel({ ...options, write: (text) => this.#onFrame(text) });
+    this.channel = new ReverseChannel({ ...channelOptions, write: (text) => this.#onFrame(text) });
+    this.channel.declare(declared);
   }
 
   #onFrame(text: string): void {
-    const frame = JSON.parse(text) as ServerRequestFrame;
+    const written = JSON.parse(text) as { type: string } & Record<string, unknown>;
+    if (written.type !== "server_request") {
+      this.controlFrames.push(written);
+      return;
+    }
+    const frame = written as unknown as ServerRequestFrame;
     this.frames.push(frame);
     for (let i = this.#waiters.length - 1; i >= 0; i--) {
       const waiter = this.#waiters[i] as FrameWaiter;

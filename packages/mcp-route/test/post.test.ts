@@ -139,12 +139,24 @@ describe("POST routing and validation", () => {
     expect(attach.frames).toHaveLength(0);
   });
 
-  it("unknown method → -32601 locally, HTTP 200, not forwarded", async () => {
-    const { endpoint, responseId, attach } = await startHarness();
-    const { status, json } = await post(endpoint, responseId, rpc("sampling/createMessage", {}, 7));
-    expect(status).toBe(200);
-    expect(json).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32601 } });
-    expect(attach.frames).toHaveLength(0);
+  it("every method is forwarded, unknown ones too: the upstream answers for itself (-32601 passes through)", async () => {
+    const { endpoint, responseId, attach } = await startHarness({
+      handler: (frame) =>
+        frame.method === "tasks/list"
+          ? { result: { tasks: [] } }
+          : { error: { code: -32601, message: `Method not found: ${frame.method}` } },
+    });
+    const unknown = await post(endpoint, responseId, rpc("vendor/frobnicate", { x: 1 }, 7));
+    expect(unknown.status).toBe(200);
+    expect(unknown.json).toEqual({
+      jsonrpc: "2.0",
+      id: 7,
+      error: { code: -32601, message: "Method not found: vendor/frobnicate" },
+    });
+    const tasks = await post(endpoint, responseId, rpc("tasks/list", { cursor: "c" }, 8));
+    expect(tasks.json).toEqual({ jsonrpc: "2.0", id: 8, result: { tasks: [] } });
+    expect(attach.methods()).toEqual(["vendor/frobnicate", "tasks/list"]);
+    expect(attach.frames[1]?.params).toEqual({ cursor: "c" });
   });
 
   it("ping → {} locally", async () => {
@@ -194,12 +206,12 @@ describe("POST routing and validation", () => {
     expect((await reply).json).toEqual({ jsonrpc: "2.0", id: 11, result: { resourceTemplates: [] } });
   });
 
-  it("notifications → 202 with no body, forwarded; client responses → 202, not forwarded", async () => {
+  it("notifications → 202 with no body, forwarded; responses nobody asked for → 400, not forwarded", async () => {
     const { endpoint, responseId, attach } = await startHarness({ handler: () => undefined });
     const notification = JSON.stringify({
       jsonrpc: "2.0",
-      method: "notifications/cancelled",
-      params: { requestId: 3 },
+      method: "notifications/roots/list_changed",
+      params: { n: 3 },
     });
     const accepted = await fetch(endpoint, {
       method: "POST",
@@ -212,8 +224,8 @@ describe("POST routing and validation", () => {
     });
     expect(accepted.status).toBe(202);
     expect(await accepted.text()).toBe("");
-    expect(attach.methods()).toEqual(["notifications/cancelled"]);
-    expect(attach.frames[0]?.params).toEqual({ requestId: 3 });
+    expect(attach.methods()).toEqual(["notifications/roots/list_changed"]);
+    expect(attach.frames[0]?.params).toEqual({ n: 3 });
     // Fire and forget: the pending entry lives on until answered (or timed out).
     expect(attach.channel.pending.size).toBe(1);
     attach.answer(attach.frames[0]!, { result: {} });
@@ -224,10 +236,11 @@ describe("POST routing and validation", () => {
       '{"jsonrpc":"2.0","id":2,"error":{"code":1,"message":"no"}}',
     ]) {
       const { status, json } = await post(endpoint, responseId, body);
-      expect(status).toBe(202);
-      expect(json).toBeNull();
+      expect(status).toBe(400);
+      expect(json).toMatchObject({ jsonrpc: "2.0", id: null, error: { code: -32600 } });
     }
     expect(attach.frames).toHaveLength(1);
+    expect(attach.controlFrames).toHaveLength(0);
   });
 
   it("initialize: reply is the upstream result verbatim, Mcp-Session-Id header set", async () => {
