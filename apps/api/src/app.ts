@@ -122,6 +122,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   };
   const upgrade = createUpgradeHandler({
     path: COMPLETIONS_PATH,
+    allowedOrigins: config.allowedOrigins,
     authenticate: (req) =>
       authenticate(req) || { status: 401, body: { error: { code: 401, message: "missing or invalid bearer key" } } },
     maxPayload: config.wsMaxFrameBytes,

@@ -16,6 +16,8 @@ export interface Config {
   maxIdsPerSocket: number;
   maxSseSubscribersPerId: number;
   wsMaxFrameBytes: number;
+  /** Browser origins allowed to open the WebSocket ("*" = any); empty: none. */
+  allowedOrigins: string[];
   maxBodyBytes: number;
   heartbeatMs: number;
   idleTimeoutMs: number;
@@ -61,6 +63,32 @@ const apiKeys = z
       .filter((key) => key.length > 0),
   )
   .pipe(z.array(z.string()).min(1, "is set but lists no key (unset it to run without auth)"));
+
+/** `*`, or exactly what a browser sends in `Origin`: scheme://host[:port], lower case, no path. */
+const origin = z.string().refine(
+  (text) => {
+    if (text === "*") return true;
+    try {
+      return new URL(text).origin === text;
+    } catch {
+      return false;
+    }
+  },
+  {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is neither "*" nor an origin such as https://app.example.com (no path, no trailing slash)`,
+  },
+);
+
+const origins = z
+  .string()
+  .transform((text) =>
+    text
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  )
+  .pipe(z.array(origin));
 
 const baseUrl = z
   .string()
@@ -163,6 +191,14 @@ export const CONFIG_VARS = [
     default: String(16 * MIB),
     description: "largest WebSocket frame",
     schema: integer(1),
+  }),
+  spec({
+    key: "allowedOrigins",
+    env: "ALLOWED_ORIGINS",
+    flag: "allowed-origins",
+    default: undefined,
+    description: "comma-separated browser Origins allowed to open the WebSocket, * = any; unset = none",
+    schema: origins,
   }),
   spec({
     key: "maxBodyBytes",
@@ -281,7 +317,7 @@ export function loadConfig(
     if (fromFlag !== undefined) out[item.key] = parseOne(item, fromFlag, `--${item.flag} (${item.env})`);
     else if (fromEnv !== undefined) out[item.key] = parseOne(item, fromEnv, item.env);
     else if (item.default !== undefined) out[item.key] = parseOne(item, item.default, item.env);
-    else out[item.key] = item.key === "apiKeys" ? [] : undefined;
+    else out[item.key] = item.key === "apiKeys" || item.key === "allowedOrigins" ? [] : undefined;
   }
   return out as unknown as Config;
 }

@@ -1,10 +1,12 @@
+import { WebSocket } from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cleanup, exitWithin, mockBody, startApi, startCli, type Api } from "./helpers.js";
 
 let api: Api;
+const ALLOWED_ORIGIN = "https://app.example.com";
 
 beforeAll(async () => {
-  api = await startApi({ API_KEYS: "key-one, key-two" });
+  api = await startApi({ API_KEYS: "key-one, key-two", ALLOWED_ORIGINS: ALLOWED_ORIGIN });
 });
 
 afterEach(async () => {
@@ -55,8 +57,39 @@ describe("API_KEYS bearer auth", () => {
     expect(accepted.chunks().at(-1)).toMatchObject({ finish_reason: "stop" });
   });
 
+  it("answers an upgrade on an unknown path 401 without a key, 404 only with one", async () => {
+    const elsewhere = api.wsUrl.replace("/agent/completions", "/elsewhere");
+    expect(await upgradeStatus(elsewhere, {})).toBe(401);
+    expect(await upgradeStatus(elsewhere, { authorization: "Bearer key-one" })).toBe(404);
+  });
+
+  it("checks a browser Origin against ALLOWED_ORIGINS before the key", async () => {
+    const key = { authorization: "Bearer key-one" };
+    expect(await upgradeStatus(api.wsUrl, { ...key, origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus(api.wsUrl, { origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus(api.wsUrl, { origin: ALLOWED_ORIGIN })).toBe(401);
+    const elsewhere = api.wsUrl.replace("/agent/completions", "/elsewhere");
+    expect(await upgradeStatus(elsewhere, { ...key, origin: ALLOWED_ORIGIN })).toBe(404);
+  });
+
   it("never logs a key", () => {
     expect(api.stdout.text()).not.toContain("key-one");
     expect(api.stdout.text()).not.toContain("key-two");
   });
 });
+
+/** The HTTP status of a refused upgrade. */
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, "conduit.v1", { headers });
+    ws.once("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once("open", () => {
+      ws.terminate();
+      reject(new Error("the upgrade was accepted"));
+    });
+    ws.once("error", () => undefined);
+  });
+}

@@ -30,6 +30,7 @@ describe("configuration", () => {
       maxIdsPerSocket: 1024,
       maxSseSubscribersPerId: 16,
       wsMaxFrameBytes: 16 * 1024 * 1024,
+      allowedOrigins: [],
       maxBodyBytes: 4 * 1024 * 1024,
       heartbeatMs: 15_000,
       idleTimeoutMs: 30_000,
@@ -43,13 +44,16 @@ describe("configuration", () => {
       MAX_SWARM: "3",
       API_KEYS: " a, ,b ",
       OPENAI_BASE_URL: "http://x.test/v1/",
+      ALLOWED_ORIGINS: " https://app.example.com , http://localhost:3000,",
     });
     expect(configured).toMatchObject({
       port: 7000,
       maxSwarm: 3,
       apiKeys: ["a", "b"],
       openaiBaseUrl: "http://x.test/v1",
+      allowedOrigins: ["https://app.example.com", "http://localhost:3000"],
     });
+    expect(loadConfig(["--allowed-origins", "*"], {}).allowedOrigins).toEqual(["*"]);
   });
 
   it("names the variable of a bad value", () => {
@@ -60,6 +64,8 @@ describe("configuration", () => {
       [[], { LOG_LEVEL: "loud" }, /LOG_LEVEL/],
       [[], { OPENAI_BASE_URL: "ftp://x" }, /OPENAI_BASE_URL/],
       [[], { API_KEYS: " , " }, /API_KEYS/],
+      [[], { ALLOWED_ORIGINS: "https://app.example.com/" }, /ALLOWED_ORIGINS: "https:\/\/app.example.com\/"/],
+      [[], { ALLOWED_ORIGINS: "app.example.com" }, /ALLOWED_ORIGINS/],
       [["--max-body-bytes", "lots"], {}, /MAX_BODY_BYTES/],
       [["--no-such-flag"], {}, /no-such-flag/],
       // A Node timer past 2^31-1 ms fires after 1 ms: each of these would misfire at once.

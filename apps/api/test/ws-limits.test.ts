@@ -63,12 +63,17 @@ describe("WebSocket body frame and limits", () => {
     expect(await upgradeStatus(api.wsUrl, "other")).toBe(400);
     expect(await upgradeStatus(`ws://127.0.0.1:${api.port}/elsewhere`, "conduit.v1")).toBe(404);
   });
+
+  it("refuses every browser Origin with 403 when ALLOWED_ORIGINS is unset", async () => {
+    expect(await upgradeStatus(api.wsUrl, "conduit.v1", { origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus(api.wsUrl, "conduit.v1", { origin: `http://127.0.0.1:${api.port}` })).toBe(403);
+  });
 });
 
 /** The HTTP status of a refused upgrade. */
-function upgradeStatus(url: string, protocol: string): Promise<number> {
+function upgradeStatus(url: string, protocol: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocol);
+    const ws = new WebSocket(url, protocol, { headers });
     ws.once("unexpected-response", (_req, res) => {
       resolve(res.statusCode ?? 0);
       ws.terminate();

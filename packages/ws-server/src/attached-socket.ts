@@ -5,6 +5,8 @@ import { Backpressure } from "./backpressure.js";
 import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from "./body-frame.js";
 import { ErrorFrameCode } from "./error-codes.js";
 import { Heartbeat } from "./heartbeat.js";
+import { InvalidFrames } from "./invalid-frames.js";
+import { clip, errText } from "./logger.js";
 import type { ResolvedConduitOptions } from "./options.js";
 import { ReceiveLoop } from "./receive-loop.js";
 import { closeReason, errorFrameText } from "./wire.js";
@@ -73,6 +75,7 @@ export class ConduitSocket implements AttachedSocket {
   readonly #body: BodySlot;
   readonly #loop: ReceiveLoop;
   readonly #heartbeat: Heartbeat;
+  readonly #invalidFrames: InvalidFrames;
   readonly #backpressure: Backpressure;
   #resolveClosed: (closed: SocketClosed) => void = () => {};
   #bodyRequested = false;
@@ -101,6 +104,20 @@ export class ConduitSocket implements AttachedSocket {
         1008,
       );
     });
+    this.#invalidFrames = new InvalidFrames({
+      max: options.maxInvalidFrames,
+      windowMs: options.invalidFrameWindowMs,
+      logger: options.logger,
+      onExceeded: () => {
+        void this.fail(
+          {
+            code: ErrorFrameCode.LimitExceeded,
+            message: `too many invalid frames (more than ${options.maxInvalidFrames} per ${options.invalidFrameWindowMs} ms)`,
+          },
+          1008,
+        );
+      },
+    });
     this.#loop = new ReceiveLoop({
       channel: this.channel,
       guard: this.guard,
@@ -110,20 +127,20 @@ export class ConduitSocket implements AttachedSocket {
       notify: options.notify,
       logger: options.logger,
       reply: (text) => this.#reply(text),
+      dropped: (frame) => this.#invalidFrames.drop(frame),
     });
     this.#heartbeat = new Heartbeat({
       intervalMs: options.heartbeatMs,
       idleTimeoutMs: options.idleTimeoutMs,
-      ping: () => this.#ping(),
+      ping: (payload) => this.#ping(payload),
       onIdle: () => {
-        options.logger.info({ idleTimeoutMs: options.idleTimeoutMs }, "socket silent too long, terminating");
+        options.logger.info({ idleTimeoutMs: options.idleTimeoutMs }, "pings unanswered too long, terminating");
         socket.terminate();
       },
     });
 
     socket.on("message", this.#onMessage);
-    socket.on("pong", this.#onLife);
-    socket.on("ping", this.#onLife);
+    socket.on("pong", this.#onPong);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
     if (socket.readyState === socket.CLOSED) this.#onClose(1006, Buffer.alloc(0));
@@ -170,10 +187,7 @@ export class ConduitSocket implements AttachedSocket {
     if (frame === undefined) return { ok: false };
     const parsed = parseBodyFrame(frame, validate);
     if (parsed.ok) return parsed;
-    this.#options.logger.info(
-      { code: parsed.error.code, reason: parsed.error.message.slice(0, 256) },
-      "body frame refused",
-    );
+    this.#options.logger.info({ code: parsed.error.code, reason: clip(parsed.error.message) }, "body frame refused");
     void this.fail(parsed.error, parsed.closeCode);
     return { ok: false };
   }
@@ -186,10 +200,7 @@ export class ConduitSocket implements AttachedSocket {
         socket.close(code, closeReason(reason));
       } catch (err) {
         // An invalid close code from the caller: end the socket anyway.
-        this.#options.logger.warn(
-          { code, err: err instanceof Error ? err.message : String(err) },
-          "close failed, terminating",
-        );
+        this.#options.logger.warn({ code, err: errText(err) }, "close failed, terminating");
         socket.terminate();
       }
     }
@@ -219,16 +230,17 @@ export class ConduitSocket implements AttachedSocket {
     });
   }
 
-  #ping(): void {
-    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping();
+  #ping(payload: Buffer): void {
+    if (this.#socket.readyState === this.#socket.OPEN) this.#socket.ping(payload);
   }
 
-  readonly #onLife = (): void => {
-    this.#heartbeat.touch();
+  // Only an answer to our own ping is life (SPEC §10): a peer that stops reading but keeps sending
+  // frames, pings or unsolicited pongs cannot hold its socket and our buffered output forever.
+  readonly #onPong = (payload: Buffer): void => {
+    this.#heartbeat.pong(payload);
   };
 
   readonly #onMessage = (data: RawData, isBinary: boolean): void => {
-    this.#heartbeat.touch();
     // Once we are closing, the stream is over: a notify or list_changed has nobody left to reach.
     if (this.#released) return;
     if (!this.#body.received) this.#body.offer({ data, isBinary });
@@ -238,7 +250,7 @@ export class ConduitSocket implements AttachedSocket {
   readonly #onError = (err: Error): void => {
     const code = "code" in err && typeof err.code === "string" ? err.code : undefined;
     this.#protocolErrorCode ??= closeCodeForWsError(code);
-    this.#options.logger.warn({ code, err: err.message }, "websocket error");
+    this.#options.logger.warn({ code, err: clip(err.message) }, "websocket error");
   };
 
   readonly #onClose = (code: number, reason: Buffer): void => {
@@ -254,6 +266,7 @@ export class ConduitSocket implements AttachedSocket {
     this.#released = true;
     const { logger, listeners, registry } = this.#options;
     this.#heartbeat.stop();
+    this.#invalidFrames.summary();
     this.#body.end();
     this.#backpressure.close();
     const ids = this.guard.release();
@@ -263,10 +276,7 @@ export class ConduitSocket implements AttachedSocket {
       try {
         listeners.closeAll(id);
       } catch (err) {
-        logger.warn(
-          { responseId: shortId(id), err: err instanceof Error ? err.message : String(err) },
-          "listener close failed",
-        );
+        logger.warn({ responseId: shortId(id), err: errText(err) }, "listener close failed");
       }
     }
     const failed = this.channel.close("websocket closed before the answer");

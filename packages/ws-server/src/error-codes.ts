@@ -9,7 +9,7 @@ export const ErrorFrameCode = {
   BodyTimeout: 408,
   /** A frame exceeded `maxPayload`; `ws` closes with 1009 itself, no error frame is sent. */
   TooLarge: 413,
-  /** A limit was exceeded, e.g. RegistrationLimitError (close 1008). */
+  /** A limit was exceeded, e.g. RegistrationLimitError or too many invalid frames (close 1008). */
   LimitExceeded: 429,
   /** A failure after the stream started (close 1011). */
   Internal: 500,

@@ -18,14 +18,26 @@ export interface ConduitOptions {
   maxPending?: number;
   /** Response ids one socket may register (SPEC §10). Default 1024. */
   maxIdsPerSocket?: number;
-  /** Ping period in ms; 0 sends no pings. Default 15 000. */
+  /** Ping period in ms; 0 sends no pings (then `idleTimeoutMs` must be 0). Default 15 000. */
   heartbeatMs?: number;
-  /** A socket silent (no pong, no message) this long is terminated; 0 never. Default 30 000. */
+  /**
+   * A socket that has answered none of our pings for this long is terminated;
+   * 0 never. Only a pong echoing one of our pings counts: messages and the
+   * peer's own pings do not. Must exceed `heartbeatMs`. Default 30 000.
+   */
   idleTimeoutMs?: number;
   /** The body frame must arrive within this many ms (error 408, close 1008); 0 waits forever. Default 30 000. */
   bodyTimeoutMs?: number;
   /** Bytes buffered on a socket before `send()` waits. Default 1 MiB. */
   highWaterMark?: number;
+  /**
+   * Invalid frames after the body (binary, not JSON, unknown type, invalid
+   * fields) a socket may send in a burst, and on average per
+   * `invalidFrameWindowMs`; one more closes it (error 429, close 1008). Default 100.
+   */
+  maxInvalidFrames?: number;
+  /** The window of `maxInvalidFrames`, in ms. Default 10 000. */
+  invalidFrameWindowMs?: number;
   logger?: ConduitLogger;
 }
 
@@ -40,6 +52,8 @@ export interface ResolvedConduitOptions {
   idleTimeoutMs: number;
   bodyTimeoutMs: number;
   highWaterMark: number;
+  maxInvalidFrames: number;
+  invalidFrameWindowMs: number;
   logger: ConduitLogger;
 }
 
@@ -51,6 +65,8 @@ export const DEFAULTS = {
   idleTimeoutMs: 30_000,
   bodyTimeoutMs: 30_000,
   highWaterMark: 1024 * 1024,
+  maxInvalidFrames: 100,
+  invalidFrameWindowMs: 10_000,
 } as const;
 
 /** The longest delay a Node timer holds; a longer one fires after 1 ms instead. */
@@ -72,7 +88,19 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
   return resolved;
 }
 
+/** Only answered pings count as life: without pings, or with pings too rare, every socket would die. */
+function checkHeartbeat(heartbeatMs: number, idleTimeoutMs: number): void {
+  if (idleTimeoutMs > 0 && (heartbeatMs === 0 || idleTimeoutMs <= heartbeatMs)) {
+    throw new RangeError(
+      `idleTimeoutMs (${idleTimeoutMs}) must be 0 or greater than heartbeatMs (${heartbeatMs}), which must not be 0: only answered pings count as life`,
+    );
+  }
+}
+
 export function resolveOptions(options: ConduitOptions): ResolvedConduitOptions {
+  const heartbeatMs = nonNegative("heartbeatMs", options.heartbeatMs, DEFAULTS.heartbeatMs, MAX_TIMER_MS);
+  const idleTimeoutMs = nonNegative("idleTimeoutMs", options.idleTimeoutMs, DEFAULTS.idleTimeoutMs, MAX_TIMER_MS);
+  checkHeartbeat(heartbeatMs, idleTimeoutMs);
   return {
     registry: options.registry,
     listeners: options.listeners,
@@ -80,10 +108,16 @@ export function resolveOptions(options: ConduitOptions): ResolvedConduitOptions 
     timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, MAX_TIMER_MS),
     maxPending: positiveInteger("maxPending", options.maxPending, DEFAULTS.maxPending),
     maxIdsPerSocket: positiveInteger("maxIdsPerSocket", options.maxIdsPerSocket, DEFAULTS.maxIdsPerSocket),
-    heartbeatMs: nonNegative("heartbeatMs", options.heartbeatMs, DEFAULTS.heartbeatMs, MAX_TIMER_MS),
-    idleTimeoutMs: nonNegative("idleTimeoutMs", options.idleTimeoutMs, DEFAULTS.idleTimeoutMs, MAX_TIMER_MS),
+    heartbeatMs,
+    idleTimeoutMs,
     bodyTimeoutMs: nonNegative("bodyTimeoutMs", options.bodyTimeoutMs, DEFAULTS.bodyTimeoutMs, MAX_TIMER_MS),
     highWaterMark: nonNegative("highWaterMark", options.highWaterMark, DEFAULTS.highWaterMark),
+    maxInvalidFrames: positiveInteger("maxInvalidFrames", options.maxInvalidFrames, DEFAULTS.maxInvalidFrames),
+    invalidFrameWindowMs: positiveInteger(
+      "invalidFrameWindowMs",
+      options.invalidFrameWindowMs,
+      DEFAULTS.invalidFrameWindowMs,
+    ),
     logger: options.logger === undefined ? silentLogger : safeLogger(options.logger),
   };
 }

@@ -16,7 +16,8 @@ import {
 import type { McpListenerRegistry } from "@conduit/listeners";
 import type { ReverseAttachGuard, ReverseChannel, ReverseChannelRegistry, SessionTracker } from "@conduit/registry";
 import type { RawData } from "ws";
-import type { ConduitLogger } from "./logger.js";
+import type { DroppedFrame } from "./invalid-frames.js";
+import { clip, clipId, errText, type ConduitLogger } from "./logger.js";
 import { clientResponseText, rawDataToText } from "./wire.js";
 
 export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
@@ -31,6 +32,8 @@ export interface ReceiveLoopParts {
   logger: ConduitLogger;
   /** Writes one control frame (client_response) if the socket is still open. */
   reply(text: string): void;
+  /** Told of every frame dropped as unusable; it logs and counts them. */
+  dropped(frame: DroppedFrame): void;
 }
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(["agent_completion_notify", "mcp_list_changed"]);
@@ -54,7 +57,7 @@ function notifyError(err: unknown): WireError {
 
 /**
  * Handles every frame after the body (SPEC §4 client → server 2-4). A frame
- * it cannot use is logged and dropped; nothing here closes the socket.
+ * it cannot use is dropped and reported to `dropped`; nothing here closes the socket.
  */
 export class ReceiveLoop {
   readonly #parts: ReceiveLoopParts;
@@ -69,13 +72,13 @@ export class ReceiveLoop {
     } catch (err) {
       // Anything thrown here would escape the socket's 'message' event and end the process
       // (e.g. a frame nested deeply enough to overflow the stack): log it and drop the frame.
-      this.#parts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "frame dropped");
+      this.#parts.dropped({ kind: "thrown", reason: err instanceof Error ? err.message : String(err) });
     }
   }
 
   #handle(data: RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.#parts.logger.warn({ bytes: byteLength(data) }, "binary frame after the body dropped");
+      this.#parts.dropped({ kind: "binary", bytes: byteLength(data) });
       return;
     }
     const text = rawDataToText(data);
@@ -149,7 +152,7 @@ export class ReceiveLoop {
 
   #serverResponse(frame: ServerResponseFrame): void {
     if (!this.#parts.channel.deliver(frame)) {
-      this.#parts.logger.debug({ id: frame.id }, "server_response for an unknown or settled request dropped");
+      this.#parts.logger.debug({ id: clipId(frame.id) }, "server_response for an unknown or settled request dropped");
     }
   }
 
@@ -180,7 +183,7 @@ export class ReceiveLoop {
   #notifyFailed(id: RequestId, err: unknown): void {
     const error = notifyError(err);
     this.#parts.logger.warn(
-      { id, code: error.code, err: err instanceof Error ? err.message : String(err) },
+      { id: clipId(id), code: error.code, err: errText(err) },
       "agent_completion_notify handler failed",
     );
     this.#answer(id, error);
@@ -197,17 +200,20 @@ export class ReceiveLoop {
       } catch (err) {
         // A throwing subscriber must not keep the signal from the other ids.
         this.#parts.logger.warn(
-          { responseId: shortId(responseId), mcp, err: err instanceof Error ? err.message : String(err) },
+          { responseId: shortId(responseId), mcp: clip(mcp), err: errText(err) },
           "list_changed subscriber failed",
         );
       }
     }
-    this.#parts.logger.debug({ mcp, list, ids: this.#parts.guard.ids.size, signalled }, "mcp_list_changed published");
+    this.#parts.logger.debug(
+      { mcp: clip(mcp), list, ids: this.#parts.guard.ids.size, signalled },
+      "mcp_list_changed published",
+    );
     this.#answer(frame.id);
   }
 
   #dropped(text: string, error: DecodeError): void {
-    this.#parts.logger.warn({ kind: error.kind, reason: error.message.slice(0, 256) }, "frame dropped");
+    this.#parts.dropped({ kind: error.kind, reason: error.message });
     if (error.kind !== "invalid_frame") return;
     // A client_request whose id we can read still deserves an answer.
     const request = readableRequest(text);

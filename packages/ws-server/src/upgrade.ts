@@ -9,8 +9,16 @@ export interface UpgradeOptions {
   /** The pathname to accept, or a predicate over it. */
   path: string | ((pathname: string) => boolean);
   /**
-   * Runs before the upgrade: true accepts; false refuses with 401; `{ status,
-   * body }` refuses with that status and `body` as JSON. A throw refuses with 500.
+   * Browser origins allowed to upgrade, each exactly as a browser sends it in
+   * `Origin` (`scheme://host[:port]`, e.g. `https://app.example.com`), or `"*"`
+   * for any. A request carrying an `Origin` not listed is refused with 403;
+   * one without (a CLI, another server) is not concerned. Default: none.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * Runs before the upgrade, whatever the path: true accepts; false refuses
+   * with 401; `{ status, body }` refuses with that status and `body` as JSON.
+   * A throw refuses with 500.
    */
   authenticate?: (req: IncomingMessage) => AuthenticateResult | Promise<AuthenticateResult>;
   /** WebSocket frame size limit in bytes; past it `ws` closes with 1009. Default 16 MiB. */
@@ -51,6 +59,35 @@ function refuse(socket: Duplex, status: number, body: unknown): void {
   socket.end(`${head}\r\n\r\n${payload}`);
 }
 
+/**
+ * The check for `allowedOrigins`; throws a TypeError for an entry that is
+ * neither `"*"` nor a serialized origin, which could never match.
+ */
+function originCheck(allowed: readonly string[]): (origin: string) => boolean {
+  for (const entry of allowed) {
+    if (entry === "*") return () => true;
+    let serialized: string | undefined;
+    try {
+      serialized = new URL(entry).origin;
+    } catch {
+      serialized = undefined;
+    }
+    if (serialized !== entry) {
+      throw new TypeError(
+        `allowedOrigins: ${JSON.stringify(entry)} is not an origin such as "https://app.example.com" (scheme://host[:port], lower case, no path), nor "*"`,
+      );
+    }
+  }
+  const set = new Set(allowed);
+  return (origin) => set.has(origin);
+}
+
+/** The browser origin of an upgrade request (`Sec-WebSocket-Origin` in protocol version 8), or undefined. */
+function originOf(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin ?? req.headers["sec-websocket-origin"];
+  return Array.isArray(origin) ? origin.join(", ") : origin;
+}
+
 function pathnameOf(url: string | undefined): string | undefined {
   try {
     return new URL(url ?? "/", "http://localhost").pathname;
@@ -71,14 +108,17 @@ function offeredProtocols(req: IncomingMessage): string[] | undefined {
 }
 
 /**
- * An `upgrade` handler for a plain node:http server: checks the path (404),
+ * An `upgrade` handler for a plain node:http server: checks the browser
+ * origin (403), authentication (401 or the given status), the path (404) and
  * the subprotocol (400 when protocols are offered without conduit.v2 or
- * conduit.v1; v2 is picked when both are offered) and
- * authentication (401 or the given status), all before any upgrade, then
- * hands the request to a noServer WebSocketServer.
+ * conduit.v1; v2 is picked when both are offered), all
+ * before any upgrade, then hands the request to a noServer WebSocketServer.
+ * Authentication comes before the path so that an unauthenticated caller
+ * learns nothing about which paths exist.
  */
 export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
   const matches = typeof options.path === "string" ? (pathname: string) => pathname === options.path : options.path;
+  const originAllowed = originCheck(options.allowedOrigins ?? []);
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
@@ -89,11 +129,9 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (closed) return refuse(socket, 503, errorBody(503, "server shutting down"));
-    const pathname = pathnameOf(req.url);
-    if (pathname === undefined || !matches(pathname)) return refuse(socket, 404, errorBody(404, "not found"));
-    const offered = offeredProtocols(req);
-    if (offered !== undefined && pickSubprotocol(new Set(offered)) === undefined) {
-      return refuse(socket, 400, errorBody(400, `one of the subprotocols ${SUBPROTOCOLS.join(", ")} is required`));
+    const origin = originOf(req);
+    if (origin !== undefined && !originAllowed(origin)) {
+      return refuse(socket, 403, errorBody(403, "origin not allowed"));
     }
     if (options.authenticate) {
       let verdict: AuthenticateResult;
@@ -104,6 +142,12 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
       }
       if (verdict === false) return refuse(socket, 401, errorBody(401, "unauthorized"));
       if (typeof verdict === "object") return refuse(socket, verdict.status, verdict.body);
+    }
+    const pathname = pathnameOf(req.url);
+    if (pathname === undefined || !matches(pathname)) return refuse(socket, 404, errorBody(404, "not found"));
+    const offered = offeredProtocols(req);
+    if (offered !== undefined && pickSubprotocol(new Set(offered)) === undefined) {
+      return refuse(socket, 400, errorBody(400, `one of the subprotocols ${SUBPROTOCOLS.join(", ")} is required`));
     }
     // The client may have gone while authenticate ran; closing raced us too.
     if (socket.destroyed) return;

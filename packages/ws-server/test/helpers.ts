@@ -242,7 +242,13 @@ export async function refusedUpgrade(
 ): Promise<{ status: number; body: unknown }> {
   const ws = new WebSocket(url, protocols, { headers });
   ws.on("error", () => {});
-  const [, res] = (await once(ws, "unexpected-response")) as [unknown, IncomingMessage];
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    ws.once("unexpected-response", (_req, response) => resolve(response));
+    ws.once("open", () => {
+      ws.terminate();
+      reject(new Error("the upgrade was accepted"));
+    });
+  });
   const parts: Buffer[] = [];
   for await (const part of res) parts.push(part as Buffer);
   const text = Buffer.concat(parts).toString("utf8");

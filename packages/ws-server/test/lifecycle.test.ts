@@ -10,6 +10,7 @@ import {
   type Harness,
   type HarnessOptions,
   closeOpened,
+  deferred,
 } from "./helpers.js";
 
 afterEach(closeOpened);
@@ -55,18 +56,68 @@ describe("heartbeat", () => {
     expect(server.attached.signal.aborted).toBe(false);
   });
 
-  it("counts any message as life when the client does not pong", async () => {
+  it("keeps a client that answers pings alive while it floods frames", async () => {
     const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 150 } });
-    const { client, server } = await connect(h, { autoPong: false });
+    const { client, server } = await connect(h);
     let pings = 0;
+    let sent = 0;
     await new Promise<void>((resolve) => {
       client.ws.on("ping", () => {
         pings += 1;
-        client.sendJson({ type: "server_response", id: `life-${pings}`, result: {} });
+        for (let i = 0; i < 50; i += 1) {
+          sent += 1;
+          client.sendJson({ type: "server_response", id: `busy-${sent}`, result: { filler: "x".repeat(1024) } });
+        }
         if (pings === 20) resolve();
       });
     });
     expect(server.ws.readyState).toBe(server.ws.OPEN);
+    expect(server.attached.signal.aborted).toBe(false);
+  });
+
+  it("ends a client that stops reading however many frames it keeps sending", async () => {
+    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 100 } });
+    const { client, server } = await connect(h);
+    server.attached.handle.register("resp_deaf");
+    let received = 0;
+    server.ws.on("message", () => (received += 1));
+    // A client that stopped reading: pings pile up unread in its socket, so it never pongs.
+    client.ws.pause();
+    // Far more frames than the idle timeout lets through: the socket must end before the last.
+    const MAX_FRAMES = 1000;
+    const allSent = deferred<string>();
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sent === MAX_FRAMES) return allSent.resolve("still open after every frame");
+      sent += 1;
+      // Valid frames (a late answer is not junk): only the missing pongs can end this socket.
+      client.sendJson({ type: "server_response", id: `late-${sent}`, result: {} });
+    }, 5);
+    try {
+      expect(await Promise.race([server.attached.closed, allSent.promise])).toMatchObject({ code: 1006 });
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(received).toBeGreaterThan(0);
+    expect(server.attached.signal.aborted).toBe(true);
+    expect(h.registry.has("resp_deaf")).toBe(false);
+  });
+
+  it("counts neither the client's own pings nor pongs that answer no ping of ours as life", async () => {
+    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 100 } });
+    const { client, server } = await connect(h, { autoPong: false });
+    // Fifty pings span ten idle timeouts: the socket must end before that.
+    const manyPings = deferred<string>();
+    let pings = 0;
+    client.ws.on("ping", () => {
+      pings += 1;
+      client.ws.pong(Buffer.from(`forged-${pings}`));
+      client.ws.pong();
+      client.ws.ping();
+      if (pings === 50) manyPings.resolve("still open after 50 pings");
+    });
+    expect(await Promise.race([server.attached.closed, manyPings.promise])).toMatchObject({ code: 1006 });
+    expect(pings).toBeGreaterThan(0);
   });
 });
 
@@ -288,7 +339,23 @@ describe("limits", () => {
     const tooLong = 2 ** 31;
     for (const name of ["timeoutMs", "heartbeatMs", "idleTimeoutMs", "bodyTimeoutMs"] as const) {
       expect(() => new Conduit({ ...base, [name]: tooLong })).toThrow(RangeError);
-      expect(() => new Conduit({ ...base, [name]: tooLong - 1 })).not.toThrow();
+      // idleTimeoutMs 0: a heartbeat that long leaves no idle timeout above it.
+      expect(() => new Conduit({ ...base, idleTimeoutMs: 0, [name]: tooLong - 1 })).not.toThrow();
     }
+  });
+
+  it("rejects an idle timeout no ping could be answered within, and invalid-frame budgets that are not positive integers", async () => {
+    const h = await start();
+    const { Conduit } = await import("../src/index.js");
+    const base = { registry: h.registry, listeners: h.listeners, notify: () => {} };
+    expect(() => new Conduit({ ...base, heartbeatMs: 0 })).toThrow(/only answered pings count as life/);
+    expect(() => new Conduit({ ...base, heartbeatMs: 30_000, idleTimeoutMs: 30_000 })).toThrow(RangeError);
+    expect(() => new Conduit({ ...base, heartbeatMs: 0, idleTimeoutMs: 0 })).not.toThrow();
+    expect(() => new Conduit({ ...base, heartbeatMs: 100, idleTimeoutMs: 101 })).not.toThrow();
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new Conduit({ ...base, maxInvalidFrames: bad })).toThrow(RangeError);
+      expect(() => new Conduit({ ...base, invalidFrameWindowMs: bad })).toThrow(RangeError);
+    }
+    expect(() => new Conduit({ ...base, maxInvalidFrames: 1, invalidFrameWindowMs: 1 })).not.toThrow();
   });
 });

@@ -16,6 +16,7 @@ import {
   type HarnessOptions,
   closeOpened,
 } from "./helpers.js";
+import { LOG_TEXT_MAX } from "../src/logger.js";
 
 afterEach(closeOpened);
 
@@ -62,9 +63,11 @@ describe("receive loop", () => {
     expect(server.ws.readyState).toBe(server.ws.OPEN);
   });
 
-  it("logs and drops garbage frames and keeps the socket working", async () => {
+  it("drops garbage frames, logs the first few one by one and the rest as a count at the end, and keeps the socket working", async () => {
     const { logger, entries } = captureLogger();
     const { client, server } = await setup({ conduit: { logger } });
+    client.ws.send("not json either");
+    client.ws.send(JSON.stringify({ type: 42 }));
     client.ws.send("{definitely not json");
     client.ws.send(JSON.stringify({ type: "mystery", id: 1 }));
     client.ws.send(JSON.stringify([1, 2, 3]));
@@ -75,8 +78,99 @@ describe("receive loop", () => {
     const request = await client.next();
     client.sendJson({ type: "server_response", id: request.id, result: { still: "alive" } });
     expect(await answer).toMatchObject({ result: { still: "alive" } });
-    expect(entries.filter((entry) => entry.level === "warn")).toHaveLength(6);
+    const drops = entries.filter((entry) => entry.level === "warn" && entry.msg.startsWith("frame dropped"));
+    expect(drops.map((entry) => (entry.obj as { kind: string }).kind)).toEqual([
+      "invalid_json",
+      "unknown_type",
+      "invalid_json",
+      "unknown_type",
+      "not_an_object",
+    ]);
+    expect(entries.filter((entry) => entry.level === "warn")).toHaveLength(5);
     expect(client.frames.length).toBe(0);
+    client.ws.close(1000);
+    await server.attached.closed;
+    expect(entries.filter((entry) => entry.msg === "frames dropped on this socket")).toEqual([
+      { level: "warn", obj: { dropped: 8, unlogged: 3 }, msg: "frames dropped on this socket" },
+    ]);
+  });
+
+  it("closes a socket past maxInvalidFrames with error 429 and close 1008, and not before", async () => {
+    const { logger, entries } = captureLogger();
+    const { harness, client, server } = await setup({
+      conduit: { logger, maxInvalidFrames: 4, invalidFrameWindowMs: 600_000 },
+    });
+    server.attached.handle.register("resp_junk");
+    const listChanged = (id: number) =>
+      client.sendJson({
+        type: "client_request",
+        id,
+        method: "mcp_list_changed",
+        params: { mcp: "objectiveai", list: "tools" },
+      });
+    client.ws.send("{nope");
+    client.ws.send(Buffer.from([1, 2, 3]));
+    client.ws.send(JSON.stringify({ type: "mystery" }));
+    // Answered -32601, and still junk.
+    client.sendJson({ type: "client_request", id: "j4", method: "reboot", params: {} });
+    expect(await client.next()).toMatchObject({ id: "j4", ok: false });
+    listChanged(1);
+    expect(await client.next()).toEqual({ type: "client_response", id: 1, ok: true });
+
+    client.ws.send("{one too many");
+    listChanged(2);
+    expect(await client.next()).toEqual({
+      type: "error",
+      error: { code: 429, message: "too many invalid frames (more than 4 per 600000 ms)" },
+    });
+    expect((await client.closed).code).toBe(1008);
+    expect(client.frames.length).toBe(0);
+    expect((await server.attached.closed).code).toBe(1008);
+    expect(harness.registry.has("resp_junk")).toBe(false);
+    expect(entries.filter((entry) => entry.msg === "too many invalid frames, closing the socket")).toHaveLength(1);
+  });
+
+  it("cuts client-supplied text in its log lines to LOG_TEXT_MAX", async () => {
+    const { logger, entries } = captureLogger();
+    const { client, server } = await setup({
+      conduit: {
+        logger,
+        notify: () => {
+          throw new Error(`upstream said: ${"y".repeat(5000)}`);
+        },
+      },
+    });
+    const longId = "i".repeat(256);
+    const longMcp = ["a", "b", "c", "d"].map((letter) => letter.repeat(128)).join("/");
+    await server.attached.send(chunk("resp_log", 0, "x"));
+    await client.next();
+    client.sendJson({ type: "server_response", id: longId, result: {} });
+    client.sendJson({
+      type: "client_request",
+      id: longId,
+      method: "mcp_list_changed",
+      params: { mcp: longMcp, list: "tools" },
+    });
+    expect(await client.next()).toMatchObject({ id: longId, ok: true });
+    client.sendJson({
+      type: "client_request",
+      id: longId,
+      method: "agent_completion_notify",
+      params: { response_id: "resp_log", content: "c" },
+    });
+    expect(await client.next()).toMatchObject({ id: longId, ok: false });
+    client.ws.send(`{"type":"server_response","id":"x","result":{},"junk":"${"z".repeat(5000)}`);
+    client.ws.send(JSON.stringify({ type: "client_request", id: 1, method: "m".repeat(5000) }));
+    await client.next();
+
+    const strings = entries.flatMap((entry) =>
+      Object.values(entry.obj).filter((v): v is string => typeof v === "string"),
+    );
+    expect(strings.some((text) => text.startsWith("iiii"))).toBe(true);
+    expect(strings.some((text) => text.startsWith("aaaa"))).toBe(true);
+    expect(strings.some((text) => text.startsWith("upstream said"))).toBe(true);
+    for (const text of strings) expect(text.length).toBeLessThanOrEqual(LOG_TEXT_MAX + "…(+99999)".length);
+    expect(strings.filter((text) => text.includes("…(+")).length).toBeGreaterThanOrEqual(3);
   });
 
   it("drops a deeply nested frame without throwing out of the message handler", async () => {

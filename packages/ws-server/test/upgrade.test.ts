@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { SUBPROTOCOL, SUBPROTOCOL_V2 } from "@conduit/protocol";
+import { createUpgradeHandler } from "../src/index.js";
 import { PATH, TestClient, refusedUpgrade, startHarness, closeOpened } from "./helpers.js";
 
 afterEach(closeOpened);
@@ -97,6 +98,90 @@ describe("createUpgradeHandler", () => {
     const refused = await refusedUpgrade(harness.url, [SUBPROTOCOL]);
     expect(refused.status).toBe(500);
     expect(JSON.stringify(refused.body)).not.toContain("auth backend down");
+  });
+
+  it("answers 401, not 404, on another path when authentication fails; 404 only once authenticated", async () => {
+    const harness = await startHarness({
+      upgrade: { authenticate: (req) => req.headers.authorization === "Bearer good" },
+    });
+    const elsewhere = harness.url.replace(PATH, "/elsewhere");
+    expect(await refusedUpgrade(elsewhere, [SUBPROTOCOL])).toEqual({
+      status: 401,
+      body: { error: { code: 401, message: "unauthorized" } },
+    });
+    expect((await refusedUpgrade(elsewhere, [SUBPROTOCOL], { authorization: "Bearer bad" })).status).toBe(401);
+    // The subprotocol check comes after authentication too.
+    expect((await refusedUpgrade(harness.url, ["graphql-ws"])).status).toBe(401);
+    expect((await refusedUpgrade(elsewhere, [SUBPROTOCOL], { authorization: "Bearer good" })).status).toBe(404);
+    expect((await refusedUpgrade(harness.url, ["graphql-ws"], { authorization: "Bearer good" })).status).toBe(400);
+    expect(harness.accepted.length).toBe(0);
+  });
+
+  describe("browser Origin", () => {
+    const ORIGIN = "https://app.example.com";
+
+    it("refuses any Origin with 403 by default, before authenticate runs", async () => {
+      let calls = 0;
+      const harness = await startHarness({
+        upgrade: {
+          authenticate: () => {
+            calls += 1;
+            return true;
+          },
+        },
+      });
+      const refused = await refusedUpgrade(harness.url, [SUBPROTOCOL], { origin: ORIGIN });
+      expect(refused).toEqual({ status: 403, body: { error: { code: 403, message: "origin not allowed" } } });
+      expect((await refusedUpgrade(harness.url, [SUBPROTOCOL], { origin: "null" })).status).toBe(403);
+      expect(calls).toBe(0);
+      expect(harness.accepted.length).toBe(0);
+      expect(harness.conduit.size).toBe(0);
+    });
+
+    it("accepts an allowed Origin exactly as listed and refuses others", async () => {
+      const harness = await startHarness({ upgrade: { allowedOrigins: [ORIGIN, "http://localhost:3000"] } });
+      await new TestClient(harness.url, { origin: ORIGIN }).opened;
+      const { req } = await harness.accepted.next();
+      expect(req.headers.origin).toBe(ORIGIN);
+      for (const origin of [
+        "https://evil.example",
+        "http://app.example.com",
+        "https://app.example.com:8443",
+        "http://localhost:3001",
+      ]) {
+        expect((await refusedUpgrade(harness.url, [SUBPROTOCOL], { origin })).status).toBe(403);
+      }
+      expect(harness.accepted.length).toBe(0);
+    });
+
+    it("accepts a request without Origin (CLI, server to server) whatever the list", async () => {
+      const harness = await startHarness({ upgrade: { allowedOrigins: [ORIGIN] } });
+      const client = await open(harness.url);
+      const { req } = await harness.accepted.next();
+      expect(req.headers.origin).toBeUndefined();
+      expect(client.ws.protocol).toBe(SUBPROTOCOL);
+    });
+
+    it('accepts any Origin with "*"', async () => {
+      const harness = await startHarness({ upgrade: { allowedOrigins: ["*"] } });
+      await new TestClient(harness.url, { origin: "https://anything.example" }).opened;
+      expect((await harness.accepted.next()).req.headers.origin).toBe("https://anything.example");
+    });
+
+    it("throws a TypeError for an entry that could never match an Origin", () => {
+      for (const entry of [
+        `${ORIGIN}/`,
+        "https://App.example.com",
+        "app.example.com",
+        "https://a.example:443",
+        "null",
+        "",
+      ]) {
+        expect(() => createUpgradeHandler({ path: PATH, allowedOrigins: [entry], onConnection: () => {} })).toThrow(
+          TypeError,
+        );
+      }
+    });
   });
 
   it("refuses upgrades with 503 once closed", async () => {
