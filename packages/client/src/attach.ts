@@ -15,7 +15,14 @@ import {
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
 import { ConduitClientError } from "./errors.js";
-import { encodeBody, toWebSocketUrl, validateMcps, validateTimeoutMs } from "./options.js";
+import {
+  DEFAULT_MAX_UPSTREAMS,
+  encodeBody,
+  toWebSocketUrl,
+  validateLimit,
+  validateMcps,
+  validateTimeoutMs,
+} from "./options.js";
 import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
 import type { AttachOptions, AttachOutcome, AttachSession, Logger } from "./types.js";
 import { UpstreamPool } from "./upstream/pool.js";
@@ -34,7 +41,7 @@ interface PendingNotify {
 /**
  * Dials the API, sends the body, streams chunks and serves the API's
  * server_requests from the configured upstream MCP servers.
- * Throws TypeError synchronously for a bad url, mcp kind, upstream, body or upstreamTimeoutMs.
+ * Throws TypeError synchronously for a bad url, mcp kind, upstream, body, upstreamTimeoutMs or maxUpstreams.
  */
 export function attach(options: AttachOptions): AttachSession {
   return new AttachClient(options);
@@ -45,7 +52,7 @@ class AttachClient implements AttachSession {
   readonly #ws: WebSocket;
   readonly #log: Logger;
   readonly #chunks = new ChunkQueue<Chunk>();
-  readonly #pool = new UpstreamPool();
+  readonly #pool: UpstreamPool;
   readonly #notifies = new Map<string, PendingNotify>();
   readonly #context: ServerRequestContext;
   readonly #opened: Promise<boolean>;
@@ -64,6 +71,8 @@ class AttachClient implements AttachSession {
     const timeoutMs = validateTimeoutMs("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS);
     const heartbeatMs =
       options.heartbeatMs === 0 ? 0 : validateTimeoutMs("heartbeatMs", options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    const maxUpstreams = validateLimit("maxUpstreams", options.maxUpstreams ?? DEFAULT_MAX_UPSTREAMS);
+    this.#pool = new UpstreamPool(maxUpstreams);
     const log = safeLogger(options.logger);
     this.#log = log;
     this.#context = {

@@ -88,7 +88,9 @@ async function initialize(
     onNotification: (conn, method) => onUpstreamNotification(conn, method, context),
     onClose: (conn) => context.pool.forget(conn),
   });
-  if (!context.pool.track(connection)) throw shuttingDown();
+  const tracked = context.pool.track(connection);
+  if (tracked === "full") throw upstreamLimitReached(context);
+  if (tracked === "shut-down") throw shuttingDown();
   try {
     await connection.start(context.log);
   } catch (error) {
@@ -174,6 +176,21 @@ function parseInitializeParams(params: unknown): InitializeServerRequestParams {
   throw new ConduitClientError(
     JsonRpcErrorCode.InvalidParams,
     "initialize params must be {arguments: {name: string|null}, initialize: <InitializeRequest params>}",
+  );
+}
+
+/** maxUpstreams connections are live: refused before anything is spawned; the first refusal is logged at warn. */
+function upstreamLimitReached(context: ServerRequestContext): ConduitClientError {
+  const { limit } = context.pool;
+  if (context.pool.refusals === 1) {
+    context.log(
+      "warn",
+      `upstream limit reached (${limit} live): further initialize requests are refused with -32005 until one ends (raise it with maxUpstreams / --max-upstreams)`,
+    );
+  }
+  return new ConduitClientError(
+    ConduitErrorCode.TooManyPending,
+    `upstream limit reached: this attach session runs at most ${limit} upstream connections (maxUpstreams)`,
   );
 }
 

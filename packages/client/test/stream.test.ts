@@ -192,6 +192,9 @@ describe("connection failures", () => {
     for (const heartbeatMs of [-1, 1.5, Number.NaN, 2 ** 31]) {
       expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, heartbeatMs })).toThrow(TypeError);
     }
+    for (const maxUpstreams of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, maxUpstreams })).toThrow(/maxUpstreams/);
+    }
   });
 });
 

@@ -18,6 +18,7 @@ export interface AttachCommand {
   json: boolean;
   verbosity: Verbosity;
   upstreamTimeoutMs: number;
+  maxUpstreams: number;
 }
 
 export interface Io {
@@ -57,6 +58,7 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
         headers: command.headers,
         signal: controller.signal,
         upstreamTimeoutMs: command.upstreamTimeoutMs,
+        maxUpstreams: command.maxUpstreams,
         logger: log,
       });
     } catch (error) {
