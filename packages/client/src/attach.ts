@@ -15,6 +15,7 @@ import {
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
 import { ConduitClientError } from "./errors.js";
+import { forLog } from "./log-text.js";
 import {
   DEFAULT_MAX_UPSTREAMS,
   encodeBody,
@@ -93,13 +94,13 @@ class AttachClient implements AttachSession {
     this.#opened = new Promise((resolve) => (settleOpened = resolve));
 
     ws.on("unexpected-response", (_request, response) => {
-      this.#failure = `HTTP ${response.statusCode ?? "?"} ${response.statusMessage ?? ""}`.trim();
+      this.#failure = `HTTP ${response.statusCode ?? "?"} ${forLog(response.statusMessage ?? "")}`.trim();
       response.resume();
       ws.terminate();
     });
     ws.on("error", (error) => {
       this.#failure ??= error.message;
-      log("debug", `socket error: ${error.message}`);
+      log("debug", `socket error: ${forLog(error.message)}`);
     });
     ws.on("open", () => {
       log("info", `connected to ${url.origin}${url.pathname}`);
@@ -187,7 +188,7 @@ class AttachClient implements AttachSession {
     const text = rawDataToString(data);
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
-      this.#log("warn", `dropped a frame: ${decoded.error.message}`);
+      this.#log("warn", `dropped a frame: ${forLog(decoded.error.message)}`);
       return;
     }
     const frame = decoded.value;
@@ -197,9 +198,10 @@ class AttachClient implements AttachSession {
         this.#chunks.push((JSON.parse(text) as { data: Chunk }).data);
         break;
       case "server_request":
-        this.#log("debug", `server_request ${frame.method} for ${frame.mcp}`);
+        this.#log("debug", `server_request ${forLog(frame.method)} for ${forLog(frame.mcp)}`);
         void handleServerRequest(frame, this.#context).then((response) => {
-          if (!this.#send(response)) this.#log("debug", `dropped the answer to ${frame.method}: socket not open`);
+          if (!this.#send(response))
+            this.#log("debug", `dropped the answer to ${forLog(frame.method)}: socket not open`);
         });
         break;
       case "client_response":
@@ -207,7 +209,7 @@ class AttachClient implements AttachSession {
         break;
       case "error":
         this.#errorFrame ??= frame.error;
-        this.#log("warn", `error frame: ${frame.error.code} ${frame.error.message}`);
+        this.#log("warn", `error frame: ${frame.error.code} ${forLog(frame.error.message)}`);
         break;
     }
   }
@@ -215,7 +217,7 @@ class AttachClient implements AttachSession {
   #settleNotify(frame: ClientResponseFrame): void {
     const pending = typeof frame.id === "string" ? this.#notifies.get(frame.id) : undefined;
     if (!pending) {
-      this.#log("debug", `client_response ${JSON.stringify(frame.id)} (not a pending notify)`);
+      this.#log("debug", `client_response ${forLog(JSON.stringify(frame.id))} (not a pending notify)`);
       return;
     }
     this.#notifies.delete(frame.id as string);
@@ -235,7 +237,7 @@ class AttachClient implements AttachSession {
   #send(frame: ClientFrame): boolean {
     const encoded = encodeFrame(frame);
     if (!encoded.ok) {
-      this.#log("error", encoded.error);
+      this.#log("error", forLog(encoded.error));
       if (frame.type === "server_response") {
         return this.#send({
           type: "server_response",
@@ -247,7 +249,7 @@ class AttachClient implements AttachSession {
     }
     if (this.#ws.readyState !== WebSocket.OPEN) return false;
     this.#ws.send(encoded.text, (error) => {
-      if (error) this.#log("debug", `send failed: ${error.message}`);
+      if (error) this.#log("debug", `send failed: ${forLog(error.message)}`);
     });
     return true;
   }
@@ -281,9 +283,9 @@ export function describeOutcome(outcome: AttachOutcome): string {
     case "finished":
       return "finished (1000)";
     case "error_frame":
-      return `error frame ${outcome.error.code}: ${outcome.error.message} (close ${outcome.code})`;
+      return `error frame ${outcome.error.code}: ${forLog(outcome.error.message)} (close ${outcome.code})`;
     case "abnormal":
-      return `closed abnormally (${outcome.code}): ${outcome.reason}`;
+      return `closed abnormally (${outcome.code}): ${forLog(outcome.reason)}`;
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type ServerResponseFrame,
 } from "@conduit/protocol";
 import { ConduitClientError, errorMessage } from "./errors.js";
+import { forLog } from "./log-text.js";
 import type { Logger, UpstreamSpec } from "./types.js";
 import { UpstreamConnection } from "./upstream/connection.js";
 import type { UpstreamPool } from "./upstream/pool.js";
@@ -51,10 +52,16 @@ export async function handleServerRequest(
     return { type: "server_response", id: frame.id, result };
   } catch (error) {
     if (error instanceof ConduitClientError) {
-      context.log("debug", `${frame.method} for ${frame.mcp} failed: ${error.code} ${error.message}`);
+      context.log(
+        "debug",
+        `${forLog(frame.method)} for ${forLog(frame.mcp)} failed: ${error.code} ${forLog(error.message)}`,
+      );
       return { type: "server_response", id: frame.id, error: error.toWire() };
     }
-    context.log("error", `internal error answering ${frame.method} for ${frame.mcp}: ${errorMessage(error)}`);
+    context.log(
+      "error",
+      `internal error answering ${forLog(frame.method)} for ${forLog(frame.mcp)}: ${forLog(errorMessage(error))}`,
+    );
     return {
       type: "server_response",
       id: frame.id,
@@ -127,7 +134,7 @@ async function forwardNotification(
 ): Promise<Record<string, never>> {
   const connection = sessionConnection(frame, context);
   if (DROPPED_NOTIFICATIONS.has(frame.method)) {
-    context.log("debug", `not forwarding ${frame.method} to ${connection.description}`);
+    context.log("debug", `not forwarding ${forLog(frame.method)} to ${connection.description}`);
   } else {
     await connection.peer.notify(frame.method, frame.params, context.timeoutMs);
   }
@@ -150,10 +157,10 @@ function sessionConnection(frame: ServerRequestFrame, context: ServerRequestCont
 function onUpstreamNotification(connection: UpstreamConnection, method: string, context: ServerRequestContext): void {
   const list = LIST_CHANGED_METHODS.get(method);
   if (list) {
-    context.log("debug", `${connection.description}: ${method}`);
+    context.log("debug", `${connection.description}: ${forLog(method)}`);
     context.publishListChanged(connection.mcp, list);
   } else {
-    context.log("debug", `${connection.description}: dropped notification ${method}`);
+    context.log("debug", `${connection.description}: dropped notification ${forLog(method)}`);
   }
 }
 
