@@ -14,6 +14,7 @@ import {
 } from "@conduit/protocol";
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
+import { declarationWarnings, declaredMcps } from "./declared-mcps.js";
 import { ConduitClientError } from "./errors.js";
 import { forLog } from "./log-text.js";
 import {
@@ -76,8 +77,11 @@ class AttachClient implements AttachSession {
     this.#pool = new UpstreamPool(maxUpstreams);
     const log = safeLogger(options.logger);
     this.#log = log;
+    const declared = declaredMcps(options.body);
+    for (const warning of declarationWarnings(declared, mcps)) log("warn", warning);
     this.#context = {
       mcps,
+      declared,
       pool: this.#pool,
       timeoutMs,
       log,

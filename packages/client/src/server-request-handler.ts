@@ -21,6 +21,8 @@ import type { UpstreamPool } from "./upstream/pool.js";
 
 export interface ServerRequestContext {
   mcps: ReadonlyMap<string, UpstreamSpec>;
+  /** The mcps the request body declared (client_objectiveai_mcp.mcps): the only ones served. */
+  declared: ReadonlySet<string>;
   pool: UpstreamPool;
   timeoutMs: number;
   log: Logger;
@@ -47,6 +49,7 @@ export async function handleServerRequest(
   frame: ServerRequestFrame,
   context: ServerRequestContext,
 ): Promise<ServerResponseFrame> {
+  if (!context.declared.has(frame.mcp)) return notDeclared(frame, context);
   try {
     const result = await dispatch(frame, context);
     return { type: "server_response", id: frame.id, result };
@@ -68,6 +71,17 @@ export async function handleServerRequest(
       error: { code: JsonRpcErrorCode.InternalError, message: `attach client internal error: ${errorMessage(error)}` },
     };
   }
+}
+
+/** SPEC §5/§8: an mcp the body did not declare is refused before anything is spawned or forwarded. */
+function notDeclared(frame: ServerRequestFrame, context: ServerRequestContext): ServerResponseFrame {
+  const mcp = forLog(frame.mcp);
+  context.log("debug", `refused ${forLog(frame.method)} for ${mcp}: not declared by this request`);
+  return {
+    type: "server_response",
+    id: frame.id,
+    error: { code: ConduitErrorCode.NoReverseChannel, message: `mcp ${mcp} is not declared by this request` },
+  };
 }
 
 function dispatch(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {

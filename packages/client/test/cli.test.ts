@@ -7,6 +7,8 @@ import { AGENT_INITIALIZE, FakeApi, chunk, type ApiConnection } from "./helpers/
 import { EVERYTHING_BIN, FIXTURE_SERVER, childPids, isAlive } from "./helpers/processes.js";
 
 const BODY = { agent: { upstream: "mock", turns: [] }, messages: [{ role: "user", content: "hi" }] };
+/** BODY declaring the two mcps the tests serve: the body file's content. */
+const DECLARING_BODY = { ...BODY, client_objectiveai_mcp: { mcps: ["objectiveai", "acme/tools/1.0.0/fixture"] } };
 const EVERYTHING = `objectiveai=${process.execPath} ${EVERYTHING_BIN} stdio`;
 const FIXTURE = `acme/tools/1.0.0/fixture=${process.execPath} --experimental-strip-types --no-warnings ${FIXTURE_SERVER}`;
 
@@ -18,7 +20,7 @@ beforeAll(() => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), "conduit-cli-"));
   bodyFile = join(dir, "body.json");
-  writeFileSync(bodyFile, JSON.stringify(BODY));
+  writeFileSync(bodyFile, JSON.stringify(DECLARING_BODY));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,6 +183,30 @@ describe("against a WebSocket API", () => {
       expect(run.stderr()).toMatch(/cannot print a chunk of agent #0: .*call stack/);
     },
   );
+
+  test("serves only the declared mcps; warns once at the default level about each mismatch", async () => {
+    const server = await startApi();
+    const declaringFile = join(dir, "declares-fixture.json");
+    const declared = ["acme/tools/1.0.0/fixture", "acme/nowhere/1.0.0/x"];
+    writeFileSync(declaringFile, JSON.stringify({ ...BODY, client_objectiveai_mcp: { mcps: declared } }));
+    const run = runCli(["attach", server.url, "--body", declaringFile, "--mcp", FIXTURE, "--mcp", EVERYTHING]);
+    const conn = await server.nextConnection();
+    const refused = await conn.request("objectiveai", "initialize", { arguments: {}, initialize: AGENT_INITIALIZE });
+    expect(refused.error).toEqual({ code: -32001, message: "mcp objectiveai is not declared by this request" });
+    expect(childPids(EVERYTHING_BIN, run.child.pid)).toEqual([]);
+    await conn.initialize("acme/tools/1.0.0/fixture");
+    expect(childPids(FIXTURE_SERVER, run.child.pid)).toHaveLength(1);
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
+    const warnings = run
+      .stderr()
+      .split("\n")
+      .filter((line) => line.startsWith("conduit: warn: "));
+    expect(warnings).toEqual([
+      "conduit: warn: mcp objectiveai has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
+      "conduit: warn: mcp acme/nowhere/1.0.0/x is declared by the request body but has no upstream configured: its initialize will fail with -32004",
+    ]);
+  });
 
   test("an error frame exits 2", async () => {
     const server = await startApi();
