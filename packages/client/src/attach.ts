@@ -14,8 +14,17 @@ import {
 } from "@conduit/protocol";
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
+import { declarationWarnings, declaredMcps } from "./declared-mcps.js";
 import { ConduitClientError } from "./errors.js";
-import { encodeBody, toWebSocketUrl, validateMcps, validateTimeoutMs } from "./options.js";
+import { forLog } from "./log-text.js";
+import {
+  DEFAULT_MAX_UPSTREAMS,
+  encodeBody,
+  toWebSocketUrl,
+  validateLimit,
+  validateMcps,
+  validateTimeoutMs,
+} from "./options.js";
 import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
 import type { AttachOptions, AttachOutcome, AttachSession, Logger } from "./types.js";
 import { UpstreamPool } from "./upstream/pool.js";
@@ -34,7 +43,7 @@ interface PendingNotify {
 /**
  * Dials the API, sends the body, streams chunks and serves the API's
  * server_requests from the configured upstream MCP servers.
- * Throws TypeError synchronously for a bad url, mcp kind, upstream, body or upstreamTimeoutMs.
+ * Throws TypeError synchronously for a bad url, mcp kind, upstream, body, upstreamTimeoutMs or maxUpstreams.
  */
 export function attach(options: AttachOptions): AttachSession {
   return new AttachClient(options);
@@ -45,7 +54,7 @@ class AttachClient implements AttachSession {
   readonly #ws: WebSocket;
   readonly #log: Logger;
   readonly #chunks = new ChunkQueue<Chunk>();
-  readonly #pool = new UpstreamPool();
+  readonly #pool: UpstreamPool;
   readonly #notifies = new Map<string, PendingNotify>();
   readonly #context: ServerRequestContext;
   readonly #opened: Promise<boolean>;
@@ -64,10 +73,15 @@ class AttachClient implements AttachSession {
     const timeoutMs = validateTimeoutMs("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS);
     const heartbeatMs =
       options.heartbeatMs === 0 ? 0 : validateTimeoutMs("heartbeatMs", options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+    const maxUpstreams = validateLimit("maxUpstreams", options.maxUpstreams ?? DEFAULT_MAX_UPSTREAMS);
+    this.#pool = new UpstreamPool(maxUpstreams);
     const log = safeLogger(options.logger);
     this.#log = log;
+    const declared = declaredMcps(options.body);
+    for (const warning of declarationWarnings(declared, mcps)) log("warn", warning);
     this.#context = {
       mcps,
+      declared,
       pool: this.#pool,
       timeoutMs,
       log,
@@ -84,13 +98,13 @@ class AttachClient implements AttachSession {
     this.#opened = new Promise((resolve) => (settleOpened = resolve));
 
     ws.on("unexpected-response", (_request, response) => {
-      this.#failure = `HTTP ${response.statusCode ?? "?"} ${response.statusMessage ?? ""}`.trim();
+      this.#failure = `HTTP ${response.statusCode ?? "?"} ${forLog(response.statusMessage ?? "")}`.trim();
       response.resume();
       ws.terminate();
     });
     ws.on("error", (error) => {
       this.#failure ??= error.message;
-      log("debug", `socket error: ${error.message}`);
+      log("debug", `socket error: ${forLog(error.message)}`);
     });
     ws.on("open", () => {
       log("info", `connected to ${url.origin}${url.pathname}`);
@@ -178,7 +192,7 @@ class AttachClient implements AttachSession {
     const text = rawDataToString(data);
     const decoded = decodeServerFrame(text);
     if (!decoded.ok) {
-      this.#log("warn", `dropped a frame: ${decoded.error.message}`);
+      this.#log("warn", `dropped a frame: ${forLog(decoded.error.message)}`);
       return;
     }
     const frame = decoded.value;
@@ -188,9 +202,10 @@ class AttachClient implements AttachSession {
         this.#chunks.push((JSON.parse(text) as { data: Chunk }).data);
         break;
       case "server_request":
-        this.#log("debug", `server_request ${frame.method} for ${frame.mcp}`);
+        this.#log("debug", `server_request ${forLog(frame.method)} for ${forLog(frame.mcp)}`);
         void handleServerRequest(frame, this.#context).then((response) => {
-          if (!this.#send(response)) this.#log("debug", `dropped the answer to ${frame.method}: socket not open`);
+          if (!this.#send(response))
+            this.#log("debug", `dropped the answer to ${forLog(frame.method)}: socket not open`);
         });
         break;
       case "client_response":
@@ -198,7 +213,7 @@ class AttachClient implements AttachSession {
         break;
       case "error":
         this.#errorFrame ??= frame.error;
-        this.#log("warn", `error frame: ${frame.error.code} ${frame.error.message}`);
+        this.#log("warn", `error frame: ${frame.error.code} ${forLog(frame.error.message)}`);
         break;
     }
   }
@@ -206,7 +221,7 @@ class AttachClient implements AttachSession {
   #settleNotify(frame: ClientResponseFrame): void {
     const pending = typeof frame.id === "string" ? this.#notifies.get(frame.id) : undefined;
     if (!pending) {
-      this.#log("debug", `client_response ${JSON.stringify(frame.id)} (not a pending notify)`);
+      this.#log("debug", `client_response ${forLog(JSON.stringify(frame.id))} (not a pending notify)`);
       return;
     }
     this.#notifies.delete(frame.id as string);
@@ -226,7 +241,7 @@ class AttachClient implements AttachSession {
   #send(frame: ClientFrame): boolean {
     const encoded = encodeFrame(frame);
     if (!encoded.ok) {
-      this.#log("error", encoded.error);
+      this.#log("error", forLog(encoded.error));
       if (frame.type === "server_response") {
         return this.#send({
           type: "server_response",
@@ -238,7 +253,7 @@ class AttachClient implements AttachSession {
     }
     if (this.#ws.readyState !== WebSocket.OPEN) return false;
     this.#ws.send(encoded.text, (error) => {
-      if (error) this.#log("debug", `send failed: ${error.message}`);
+      if (error) this.#log("debug", `send failed: ${forLog(error.message)}`);
     });
     return true;
   }
@@ -272,9 +287,9 @@ export function describeOutcome(outcome: AttachOutcome): string {
     case "finished":
       return "finished (1000)";
     case "error_frame":
-      return `error frame ${outcome.error.code}: ${outcome.error.message} (close ${outcome.code})`;
+      return `error frame ${outcome.error.code}: ${forLog(outcome.error.message)} (close ${outcome.code})`;
     case "abnormal":
-      return `closed abnormally (${outcome.code}): ${outcome.reason}`;
+      return `closed abnormally (${outcome.code}): ${forLog(outcome.reason)}`;
   }
 }
 

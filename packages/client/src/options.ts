@@ -61,6 +61,21 @@ export function validateTimeoutMs(name: string, value: number): number {
   return value;
 }
 
+/**
+ * Default for maxUpstreams. An upstream such as server-everything is a Node process of about
+ * 70 MiB, so 32 bound a session near 2 GiB, while leaving room for a swarm of 8 agents that each
+ * open 4 mcps (or 32 agents sharing one).
+ */
+export const DEFAULT_MAX_UPSTREAMS = 32;
+
+/** A count limit: an integer of at least 1, else TypeError. */
+export function validateLimit(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`${name} must be a whole number of at least 1, got ${String(value)}`);
+  }
+  return value;
+}
+
 /** The body frame's text; TypeError when the body cannot be JSON-encoded. */
 export function encodeBody(body: unknown): string {
   let text: string | undefined;

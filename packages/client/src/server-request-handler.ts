@@ -14,12 +14,15 @@ import {
   type ServerResponseFrame,
 } from "@conduit/protocol";
 import { ConduitClientError, errorMessage } from "./errors.js";
+import { forLog } from "./log-text.js";
 import type { Logger, UpstreamSpec } from "./types.js";
 import { UpstreamConnection } from "./upstream/connection.js";
 import type { UpstreamPool } from "./upstream/pool.js";
 
 export interface ServerRequestContext {
   mcps: ReadonlyMap<string, UpstreamSpec>;
+  /** The mcps the request body declared (client_objectiveai_mcp.mcps): the only ones served. */
+  declared: ReadonlySet<string>;
   pool: UpstreamPool;
   timeoutMs: number;
   log: Logger;
@@ -46,21 +49,39 @@ export async function handleServerRequest(
   frame: ServerRequestFrame,
   context: ServerRequestContext,
 ): Promise<ServerResponseFrame> {
+  if (!context.declared.has(frame.mcp)) return notDeclared(frame, context);
   try {
     const result = await dispatch(frame, context);
     return { type: "server_response", id: frame.id, result };
   } catch (error) {
     if (error instanceof ConduitClientError) {
-      context.log("debug", `${frame.method} for ${frame.mcp} failed: ${error.code} ${error.message}`);
+      context.log(
+        "debug",
+        `${forLog(frame.method)} for ${forLog(frame.mcp)} failed: ${error.code} ${forLog(error.message)}`,
+      );
       return { type: "server_response", id: frame.id, error: error.toWire() };
     }
-    context.log("error", `internal error answering ${frame.method} for ${frame.mcp}: ${errorMessage(error)}`);
+    context.log(
+      "error",
+      `internal error answering ${forLog(frame.method)} for ${forLog(frame.mcp)}: ${forLog(errorMessage(error))}`,
+    );
     return {
       type: "server_response",
       id: frame.id,
       error: { code: JsonRpcErrorCode.InternalError, message: `attach client internal error: ${errorMessage(error)}` },
     };
   }
+}
+
+/** SPEC §5/§8: an mcp the body did not declare is refused before anything is spawned or forwarded. */
+function notDeclared(frame: ServerRequestFrame, context: ServerRequestContext): ServerResponseFrame {
+  const mcp = forLog(frame.mcp);
+  context.log("debug", `refused ${forLog(frame.method)} for ${mcp}: not declared by this request`);
+  return {
+    type: "server_response",
+    id: frame.id,
+    error: { code: ConduitErrorCode.NoReverseChannel, message: `mcp ${mcp} is not declared by this request` },
+  };
 }
 
 function dispatch(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {
@@ -88,7 +109,9 @@ async function initialize(
     onNotification: (conn, method) => onUpstreamNotification(conn, method, context),
     onClose: (conn) => context.pool.forget(conn),
   });
-  if (!context.pool.track(connection)) throw shuttingDown();
+  const tracked = context.pool.track(connection);
+  if (tracked === "full") throw upstreamLimitReached(context);
+  if (tracked === "shut-down") throw shuttingDown();
   try {
     await connection.start(context.log);
   } catch (error) {
@@ -125,7 +148,7 @@ async function forwardNotification(
 ): Promise<Record<string, never>> {
   const connection = sessionConnection(frame, context);
   if (DROPPED_NOTIFICATIONS.has(frame.method)) {
-    context.log("debug", `not forwarding ${frame.method} to ${connection.description}`);
+    context.log("debug", `not forwarding ${forLog(frame.method)} to ${connection.description}`);
   } else {
     await connection.peer.notify(frame.method, frame.params, context.timeoutMs);
   }
@@ -148,10 +171,10 @@ function sessionConnection(frame: ServerRequestFrame, context: ServerRequestCont
 function onUpstreamNotification(connection: UpstreamConnection, method: string, context: ServerRequestContext): void {
   const list = LIST_CHANGED_METHODS.get(method);
   if (list) {
-    context.log("debug", `${connection.description}: ${method}`);
+    context.log("debug", `${connection.description}: ${forLog(method)}`);
     context.publishListChanged(connection.mcp, list);
   } else {
-    context.log("debug", `${connection.description}: dropped notification ${method}`);
+    context.log("debug", `${connection.description}: dropped notification ${forLog(method)}`);
   }
 }
 
@@ -174,6 +197,21 @@ function parseInitializeParams(params: unknown): InitializeServerRequestParams {
   throw new ConduitClientError(
     JsonRpcErrorCode.InvalidParams,
     "initialize params must be {arguments: {name: string|null}, initialize: <InitializeRequest params>}",
+  );
+}
+
+/** maxUpstreams connections are live: refused before anything is spawned; the first refusal is logged at warn. */
+function upstreamLimitReached(context: ServerRequestContext): ConduitClientError {
+  const { limit } = context.pool;
+  if (context.pool.refusals === 1) {
+    context.log(
+      "warn",
+      `upstream limit reached (${limit} live): further initialize requests are refused with -32005 until one ends (raise it with maxUpstreams / --max-upstreams)`,
+    );
+  }
+  return new ConduitClientError(
+    ConduitErrorCode.TooManyPending,
+    `upstream limit reached: this attach session runs at most ${limit} upstream connections (maxUpstreams)`,
   );
 }
 

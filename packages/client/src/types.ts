@@ -28,6 +28,12 @@ export interface AttachOptions {
    * same bound.
    */
   heartbeatMs?: number;
+  /**
+   * Most upstream connections live at once (default 32): stdio processes and HTTP sessions
+   * together, counted from the initialize that opens one until it has closed (a child has exited).
+   * Past it, initialize is answered -32005 and nothing is spawned.
+   */
+  maxUpstreams?: number;
   logger?: Logger;
 }
 

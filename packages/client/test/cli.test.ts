@@ -3,10 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { CLI, ensureBuilt, killRunning, runCli } from "./helpers/cli.js";
-import { FakeApi, chunk, type ApiConnection } from "./helpers/fake-api.js";
-import { EVERYTHING_BIN, FIXTURE_SERVER, isAlive } from "./helpers/processes.js";
+import { AGENT_INITIALIZE, FakeApi, chunk, type ApiConnection } from "./helpers/fake-api.js";
+import { EVERYTHING_BIN, FIXTURE_SERVER, childPids, isAlive } from "./helpers/processes.js";
 
 const BODY = { agent: { upstream: "mock", turns: [] }, messages: [{ role: "user", content: "hi" }] };
+/** BODY declaring the two mcps the tests serve: the body file's content. */
+const DECLARING_BODY = { ...BODY, client_objectiveai_mcp: { mcps: ["objectiveai", "acme/tools/1.0.0/fixture"] } };
 const EVERYTHING = `objectiveai=${process.execPath} ${EVERYTHING_BIN} stdio`;
 const FIXTURE = `acme/tools/1.0.0/fixture=${process.execPath} --experimental-strip-types --no-warnings ${FIXTURE_SERVER}`;
 
@@ -18,7 +20,7 @@ beforeAll(() => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), "conduit-cli-"));
   bodyFile = join(dir, "body.json");
-  writeFileSync(bodyFile, JSON.stringify(BODY));
+  writeFileSync(bodyFile, JSON.stringify(DECLARING_BODY));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -50,6 +52,7 @@ test("--help lists every option, the examples and the exit codes", async () => {
     "--quiet",
     "--verbose",
     "--upstream-timeout",
+    "--max-upstreams",
     "--help",
   ]) {
     expect(run.stdout()).toContain(option);
@@ -75,6 +78,11 @@ test("usage errors exit 1", async () => {
   const hugeTimeout = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--upstream-timeout", "2147483648"]);
   expect((await hugeTimeout.exited).code).toBe(1);
   expect(hugeTimeout.stderr()).toContain("2147483647");
+  for (const limit of ["0", "-1", "1.5", "many"]) {
+    const badLimit = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--max-upstreams", limit]);
+    expect((await badLimit.exited).code).toBe(1);
+    expect(badLimit.stderr()).toContain("--max-upstreams");
+  }
 });
 
 describe("against a WebSocket API", () => {
@@ -175,6 +183,30 @@ describe("against a WebSocket API", () => {
       expect(run.stderr()).toMatch(/cannot print a chunk of agent #0: .*call stack/);
     },
   );
+
+  test("serves only the declared mcps; warns once at the default level about each mismatch", async () => {
+    const server = await startApi();
+    const declaringFile = join(dir, "declares-fixture.json");
+    const declared = ["acme/tools/1.0.0/fixture", "acme/nowhere/1.0.0/x"];
+    writeFileSync(declaringFile, JSON.stringify({ ...BODY, client_objectiveai_mcp: { mcps: declared } }));
+    const run = runCli(["attach", server.url, "--body", declaringFile, "--mcp", FIXTURE, "--mcp", EVERYTHING]);
+    const conn = await server.nextConnection();
+    const refused = await conn.request("objectiveai", "initialize", { arguments: {}, initialize: AGENT_INITIALIZE });
+    expect(refused.error).toEqual({ code: -32001, message: "mcp objectiveai is not declared by this request" });
+    expect(childPids(EVERYTHING_BIN, run.child.pid)).toEqual([]);
+    await conn.initialize("acme/tools/1.0.0/fixture");
+    expect(childPids(FIXTURE_SERVER, run.child.pid)).toHaveLength(1);
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
+    const warnings = run
+      .stderr()
+      .split("\n")
+      .filter((line) => line.startsWith("conduit: warn: "));
+    expect(warnings).toEqual([
+      "conduit: warn: mcp objectiveai has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
+      "conduit: warn: mcp acme/nowhere/1.0.0/x is declared by the request body but has no upstream configured: its initialize will fail with -32004",
+    ]);
+  });
 
   test("an error frame exits 2", async () => {
     const server = await startApi();
@@ -289,6 +321,26 @@ describe("shutdown", () => {
     // The CLI closes the socket itself (1001) instead of dying on EPIPE with its children left behind.
     expect(await conn.closed).toBe(1001);
     expect(await run.exited).toEqual({ code: 3, signal: null });
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+
+  test("--max-upstreams bounds the upstream children: past it initialize is -32005 and spawns nothing", async () => {
+    const server = await startApi();
+    const run = runCli(["attach", server.url, "--body", bodyFile, "--mcp", FIXTURE, "--max-upstreams", "2"]);
+    const conn = await server.nextConnection();
+    const pids = await spawnUpstreams(conn);
+    const refused = await conn.request("acme/tools/1.0.0/fixture", "initialize", {
+      arguments: {},
+      initialize: AGENT_INITIALIZE,
+    });
+    expect(refused.error).toEqual({
+      code: -32005,
+      message: "upstream limit reached: this attach session runs at most 2 upstream connections (maxUpstreams)",
+    });
+    expect(childPids(FIXTURE_SERVER, run.child.pid).sort()).toEqual([...pids].sort());
+    await run.waitForStderr(/warn: upstream limit reached \(2 live\)/);
+    conn.close(1000);
+    expect((await run.exited).code).toBe(0);
     expect(pids.filter(isAlive)).toEqual([]);
   });
 

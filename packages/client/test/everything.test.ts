@@ -2,14 +2,16 @@ import { ConduitErrorCode, JsonRpcErrorCode } from "@conduit/protocol";
 import { afterEach, describe, expect, test } from "vitest";
 import { AGENT_INITIALIZE } from "./helpers/fake-api.js";
 import { EVERYTHING_BIN, childPids, everythingSpec, isAlive } from "./helpers/processes.js";
-import { startHarness, stopAll } from "./helpers/session.js";
+import { bodyDeclaring, startHarness, stopAll } from "./helpers/session.js";
 
 const MCP = "objectiveai";
+/** Declared by the body, but no upstream is configured for it. */
+const UNCONFIGURED = "acme/files/1.0.0/fs";
 
 afterEach(stopAll);
 
 async function everything() {
-  const harness = await startHarness({ mcps: { [MCP]: everythingSpec } });
+  const harness = await startHarness({ body: bodyDeclaring([MCP, UNCONFIGURED]), mcps: { [MCP]: everythingSpec } });
   const { sessionId, result } = await harness.conn.initialize(MCP);
   return { ...harness, sessionId, initializeResult: result };
 }
@@ -91,7 +93,7 @@ describe("server-everything over stdio", () => {
     const expected = { code: JsonRpcErrorCode.InvalidRequest, message: "unknown or terminated Mcp-Session-Id" };
     expect((await conn.call(MCP, "no-such-session", "tools/list", {})).error).toEqual(expected);
     expect((await conn.request(MCP, "tools/list", {})).error).toEqual(expected);
-    expect((await conn.call("acme/files/1.0.0/fs", sessionId, "tools/list", {})).error).toEqual(expected);
+    expect((await conn.call(UNCONFIGURED, sessionId, "tools/list", {})).error).toEqual(expected);
     // The header name is matched case-insensitively.
     const mixedCase = await conn.request(MCP, "tools/list", {}, { "Mcp-Session-Id": sessionId });
     expect(mixedCase.error).toBeUndefined();
@@ -99,13 +101,13 @@ describe("server-everything over stdio", () => {
 
   test("an mcp without a configured upstream is -32004", async () => {
     const { conn } = await everything();
-    const answer = await conn.request("acme/files/1.0.0/fs", "initialize", {
+    const answer = await conn.request(UNCONFIGURED, "initialize", {
       arguments: {},
       initialize: AGENT_INITIALIZE,
     });
     expect(answer.error).toEqual({
       code: ConduitErrorCode.UpstreamFailed,
-      message: "no upstream configured for mcp acme/files/1.0.0/fs",
+      message: `no upstream configured for mcp ${UNCONFIGURED}`,
     });
   });
 

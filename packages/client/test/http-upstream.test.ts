@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { afterEach, expect, test, vi } from "vitest";
 import { z } from "zod";
 import { AGENT_INITIALIZE } from "./helpers/fake-api.js";
+import { FIXTURE_SERVER, childPids, fixtureSpec } from "./helpers/processes.js";
 import { startHarness, stopAll } from "./helpers/session.js";
 
 const MCP = "acme/remote/2.0.0/echo";
@@ -137,4 +138,21 @@ test("a notification or DELETE the HTTP upstream never answers is given up after
   expect(await conn.call(MCP, sessionId, "session/terminate")).toEqual({ result: {} });
   expect(remote.requests.some((request) => request.method === "DELETE")).toBe(true);
   expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(JsonRpcErrorCode.InvalidRequest);
+});
+
+test("an HTTP session counts against maxUpstreams like a stdio process; terminate frees its slot", async () => {
+  const remote = await startHttpUpstream();
+  const STDIO = "acme/tools/1.0.0/fixture";
+  const { conn } = await startHarness({
+    mcps: { [MCP]: { kind: "http", url: remote.url }, [STDIO]: fixtureSpec },
+    maxUpstreams: 1,
+  });
+  const { sessionId } = await conn.initialize(MCP);
+  const refused = await conn.request(STDIO, "initialize", { arguments: {}, initialize: AGENT_INITIALIZE });
+  expect(refused.error?.code).toBe(ConduitErrorCode.TooManyPending);
+  expect(childPids(FIXTURE_SERVER)).toEqual([]);
+
+  expect(await conn.call(MCP, sessionId, "session/terminate")).toEqual({ result: {} });
+  await conn.initialize(STDIO);
+  expect(childPids(FIXTURE_SERVER)).toHaveLength(1);
 });

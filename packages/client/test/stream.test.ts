@@ -4,7 +4,7 @@ import type { Chunk } from "@conduit/protocol";
 import { afterEach, describe, expect, test } from "vitest";
 import { ConduitClientError, attach, type AttachSession } from "../src/index.js";
 import { FakeApi, chunk } from "./helpers/fake-api.js";
-import { startHarness, stopAll } from "./helpers/session.js";
+import { bodyDeclaring, startHarness, stopAll } from "./helpers/session.js";
 
 afterEach(stopAll);
 
@@ -100,7 +100,8 @@ describe("the stream", () => {
   });
 
   test("a server_request for a method on no session is answered, never left hanging", async () => {
-    const { conn } = await startHarness();
+    // Declared, but with no upstream configured.
+    const { conn } = await startHarness({ body: bodyDeclaring(["objectiveai"]) });
     const answers = await Promise.all([
       conn.request("objectiveai", "tools/list", {}),
       conn.request("objectiveai", "initialize", { arguments: {}, initialize: {} }),
@@ -191,6 +192,9 @@ describe("connection failures", () => {
     }
     for (const heartbeatMs of [-1, 1.5, Number.NaN, 2 ** 31]) {
       expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, heartbeatMs })).toThrow(TypeError);
+    }
+    for (const maxUpstreams of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, maxUpstreams })).toThrow(/maxUpstreams/);
     }
   });
 });

@@ -43,6 +43,14 @@ export function parseTimeoutMs(value: string): number {
   return number;
 }
 
+/** `--max-upstreams <n>`: a whole number of at least 1. */
+export function parseLimit(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(number) || number < 1)
+    throw new InvalidArgumentError("expected a whole number of at least 1");
+  return number;
+}
+
 /** Reads and parses the body from a file, or from stdin for `-`. Throws Error with a readable message. */
 export async function readBody(source: string, stdin: NodeJS.ReadableStream): Promise<unknown> {
   let text: string;

@@ -1,7 +1,8 @@
 import { Command, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
 import { ExitCode } from "./exit-codes.js";
-import { collectHeader, collectMcp, parseTimeoutMs, readBody } from "./parse-options.js";
+import { DEFAULT_MAX_UPSTREAMS } from "../options.js";
+import { collectHeader, collectMcp, parseLimit, parseTimeoutMs, readBody } from "./parse-options.js";
 import { runAttach, type Io } from "./run-attach.js";
 import type { UpstreamSpec } from "../types.js";
 
@@ -14,6 +15,7 @@ interface AttachFlags {
   quiet?: boolean;
   verbose?: boolean;
   upstreamTimeout: number;
+  maxUpstreams: number;
 }
 
 const ATTACH_HELP = `
@@ -31,7 +33,9 @@ Upstreams (--mcp <kind>=<upstream>):
   (Streamable HTTP) or a command line, split like a shell does (quotes, backslashes,
   leading NAME=value words set environment variables) but never run through a shell.
   A stdio upstream is spawned once per MCP session, with the session's arguments
-  appended as --<name> <value> (or --<name> alone for a null value).
+  appended as --<name> <value> (or --<name> alone for a null value). At most
+  --max-upstreams connections (stdio processes and HTTP sessions together) are live
+  at once; past it the API's initialize is answered -32005 and nothing is spawned.
 
 Notify lines on stdin (only when --body is a file), one per line:
   {"response_id":"resp_…","content":"…"}
@@ -75,6 +79,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--quiet", "log only warnings and errors to stderr")
     .option("--verbose", "log debug details to stderr")
     .option("--upstream-timeout <ms>", "time limit for each upstream MCP call", parseTimeoutMs, 60_000)
+    .option(
+      "--max-upstreams <n>",
+      "most upstream connections (stdio processes and HTTP sessions) live at once; past it initialize is refused",
+      parseLimit,
+      DEFAULT_MAX_UPSTREAMS,
+    )
     .addHelpText("after", ATTACH_HELP)
     .action(async (url: string, flags: AttachFlags, command: Command) => {
       if (flags.quiet && flags.verbose)
@@ -97,6 +107,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           json: flags.json === true,
           verbosity: flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal",
           upstreamTimeoutMs: flags.upstreamTimeout,
+          maxUpstreams: flags.maxUpstreams,
         },
         io,
       );

@@ -2,6 +2,7 @@ import { createInterface, type Interface } from "node:readline";
 import { shortId } from "@conduit/protocol";
 import { attach, describeOutcome } from "../attach.js";
 import { ConduitClientError, errorMessage } from "../errors.js";
+import { forLog } from "../log-text.js";
 import type { AttachSession, Logger, UpstreamSpec } from "../types.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { stderrLogger, type Verbosity } from "./logger.js";
@@ -18,6 +19,7 @@ export interface AttachCommand {
   json: boolean;
   verbosity: Verbosity;
   upstreamTimeoutMs: number;
+  maxUpstreams: number;
 }
 
 export interface Io {
@@ -57,6 +59,7 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
         headers: command.headers,
         signal: controller.signal,
         upstreamTimeoutMs: command.upstreamTimeoutMs,
+        maxUpstreams: command.maxUpstreams,
         logger: log,
       });
     } catch (error) {
@@ -133,7 +136,7 @@ function readNotifyLines(
       () => log("info", `notify delivered to ${label}`),
       (error: unknown) => {
         const code = error instanceof ConduitClientError ? ` (${error.code})` : "";
-        log("error", `notify to ${label} failed${code}: ${(error as Error).message}`);
+        log("error", `notify to ${label} failed${code}: ${forLog((error as Error).message)}`);
       },
     );
   });

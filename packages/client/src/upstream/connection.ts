@@ -2,6 +2,7 @@ import type { McpArguments, McpKind } from "@conduit/protocol";
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { errorMessage, upstreamFailed } from "../errors.js";
+import { forLog } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { createHttpTransport } from "./http.js";
 import { JsonRpcPeer, withTimeout } from "./jsonrpc-peer.js";
@@ -33,12 +34,13 @@ export class UpstreamConnection {
     this.mcp = options.mcp;
     const { spec } = options;
     this.#label = spec.kind === "stdio" ? spec.command : urlForLogs(spec.url);
+    const name = `upstream ${forLog(options.mcp)}`;
     this.#transport =
       spec.kind === "stdio"
-        ? { kind: "stdio", transport: createStdioTransport(spec, options.args, `upstream ${options.mcp}`, options.log) }
+        ? { kind: "stdio", transport: createStdioTransport(spec, options.args, name, options.log) }
         : { kind: "http", transport: createHttpTransport(spec, options.args) };
     this.peer = new JsonRpcPeer(this.#transport.transport, {
-      name: `upstream ${options.mcp}`,
+      name,
       log: options.log,
       onNotification: (method, params) => options.onNotification(this, method, params),
       onClose: () => {
@@ -71,7 +73,7 @@ export class UpstreamConnection {
 
   get description(): string {
     const pid = this.pid;
-    return `upstream ${this.mcp} (${this.#label}${pid === null ? "" : `, pid ${pid}`})`;
+    return `upstream ${forLog(this.mcp)} (${this.#label}${pid === null ? "" : `, pid ${pid}`})`;
   }
 
   get isClosed(): boolean {
@@ -94,7 +96,7 @@ export class UpstreamConnection {
       const deleted = this.#transport.transport.terminateSession();
       await withTimeout(deleted, timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).catch(
         (error: unknown) => {
-          log("debug", `${this.description}: DELETE failed: ${errorMessage(error)}`);
+          log("debug", `${this.description}: DELETE failed: ${forLog(errorMessage(error))}`);
         },
       );
     }

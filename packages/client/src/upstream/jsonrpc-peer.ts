@@ -2,6 +2,7 @@ import { JsonRpcErrorCode } from "@conduit/protocol";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
+import { forLog } from "../log-text.js";
 import type { Logger } from "../types.js";
 
 interface Pending {
@@ -37,7 +38,8 @@ export class JsonRpcPeer {
     this.#transport = transport;
     this.#options = options;
     transport.onmessage = (message: JSONRPCMessage) => this.#receive(message);
-    transport.onerror = (error: Error) => options.log("debug", `${options.name}: transport error: ${error.message}`);
+    transport.onerror = (error: Error) =>
+      options.log("debug", `${options.name}: transport error: ${forLog(error.message)}`);
     transport.onclose = () => this.#handleClose();
   }
 
@@ -108,7 +110,10 @@ export class JsonRpcPeer {
       return;
     }
     if (typeof message.id !== "number") {
-      this.#options.log("debug", `${this.#options.name}: dropped a response with id ${JSON.stringify(message.id)}`);
+      this.#options.log(
+        "debug",
+        `${this.#options.name}: dropped a response with id ${forLog(JSON.stringify(message.id))}`,
+      );
       return;
     }
     if ("result" in message) {
@@ -129,9 +134,12 @@ export class JsonRpcPeer {
             id,
             error: { code: JsonRpcErrorCode.MethodNotFound, message: `the conduit client does not serve ${method}` },
           };
-    this.#options.log("debug", `${this.#options.name}: upstream asked ${method}`);
+    this.#options.log("debug", `${this.#options.name}: upstream asked ${forLog(method)}`);
     this.#transport.send(reply).catch((error: unknown) => {
-      this.#options.log("debug", `${this.#options.name}: answering ${method} failed: ${errorMessage(error)}`);
+      this.#options.log(
+        "debug",
+        `${this.#options.name}: answering ${forLog(method)} failed: ${forLog(errorMessage(error))}`,
+      );
     });
   }
 

@@ -34,7 +34,8 @@ async function attachWith(
   agents = 1,
   target: TestApi = api,
 ): Promise<{ session: AttachSession; ids: string[] }> {
-  const session = attach({ url: target.wsUrl, body: { agents }, mcps });
+  const body = { agents, client_objectiveai_mcp: { mcps: Object.keys(mcps) } };
+  const session = attach({ url: target.wsUrl, body, mcps });
   cleanups.push(() => session.close());
   const chunks = session[Symbol.asyncIterator]();
   const ids: string[] = [];
@@ -232,7 +233,7 @@ describe("failures", () => {
     ensureBuilt();
     const dir = mkdtempSync(join(tmpdir(), "conduit-e2e-"));
     const bodyFile = join(dir, "body.json");
-    writeFileSync(bodyFile, JSON.stringify({ agents: 1 }));
+    writeFileSync(bodyFile, JSON.stringify({ agents: 1, client_objectiveai_mcp: { mcps: ["objectiveai"] } }));
     if (fixtureSpec.kind !== "stdio") throw new Error("the fixture upstream is a stdio command");
     const upstream = [fixtureSpec.command, ...(fixtureSpec.args ?? [])].map((word) => `'${word}'`).join(" ");
     const cli = runCli(["attach", api.wsUrl, "--body", bodyFile, "--mcp", `objectiveai=${upstream}`, "--json"]);

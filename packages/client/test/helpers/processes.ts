@@ -38,15 +38,15 @@ export const fixtureSpec: UpstreamSpec = {
   args: ["--experimental-strip-types", "--no-warnings", FIXTURE_SERVER],
 };
 
-/** Live child processes of this process whose command line contains `marker`. */
-export function childPids(marker: string): number[] {
+/** Live child processes of `parent` (default: this process) whose command line contains `marker`. */
+export function childPids(marker: string, parent = process.pid): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) !== process.pid || fields[0] === "Z") continue;
+      if (Number(fields[1]) !== parent || fields[0] === "Z") continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
       if (cmdline.includes(marker)) pids.push(Number(entry));
     } catch {

@@ -10,7 +10,15 @@ export interface Harness {
 
 const open: Harness[] = [];
 
-/** A FakeApi plus an attached session and its API-side connection. Stopped by `stopAll()`. */
+/** A request body that declares `mcps` in client_objectiveai_mcp (the mcps the client will serve). */
+export function bodyDeclaring(mcps: readonly string[]): Record<string, unknown> {
+  return { agent: { upstream: "mock", turns: [] }, client_objectiveai_mcp: { mcps, arguments: {} } };
+}
+
+/**
+ * A FakeApi plus an attached session and its API-side connection. Stopped by `stopAll()`.
+ * Unless `options.body` is given, the body declares every mcp of `options.mcps`.
+ */
 export async function startHarness(
   options: Partial<AttachOptions> = {},
   apiOptions: Parameters<typeof FakeApi.start>[0] = {},
@@ -19,7 +27,7 @@ export async function startHarness(
   const logs: Harness["logs"] = [];
   const session = attach({
     url: api.url,
-    body: { agent: { upstream: "mock", turns: [] } },
+    body: bodyDeclaring(Object.keys(options.mcps ?? {})),
     logger: (level, message) => logs.push({ level, message }),
     ...options,
   });
