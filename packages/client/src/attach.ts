@@ -2,14 +2,16 @@ import { randomUUID } from "node:crypto";
 import {
   ConduitErrorCode,
   JsonRpcErrorCode,
-  SUBPROTOCOL,
+  SUBPROTOCOLS,
   decodeServerFrame,
+  protocolVersionOf,
   encodeFrame,
   type Chunk,
   type ClientFrame,
   type ClientResponseFrame,
   type ListKind,
   type McpKind,
+  type ProtocolVersion,
   type WireError,
 } from "@conduit/protocol";
 import WebSocket, { type RawData } from "ws";
@@ -25,6 +27,7 @@ import {
   validateMcps,
   validateTimeoutMs,
 } from "./options.js";
+import { Relay } from "./relay.js";
 import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
 import type { AttachOptions, AttachOutcome, AttachSession, Logger } from "./types.js";
 import { UpstreamPool } from "./upstream/pool.js";
@@ -58,6 +61,8 @@ class AttachClient implements AttachSession {
   readonly #notifies = new Map<string, PendingNotify>();
   readonly #context: ServerRequestContext;
   readonly #opened: Promise<boolean>;
+  /** The negotiated protocol; decides whether the relay runs (v2) or upstream requests are refused (v1). */
+  #protocol: ProtocolVersion = 1;
   #errorFrame: WireError | undefined;
   #failure: string | undefined;
   #closedByClient = false;
@@ -86,9 +91,11 @@ class AttachClient implements AttachSession {
       timeoutMs,
       log,
       publishListChanged: (mcp, list) => this.#publishListChanged(mcp, list),
+      relay: undefined,
     };
+    const relay = new Relay({ send: (frame) => this.#send(frame), timeoutMs, log });
 
-    const ws = new WebSocket(url, SUBPROTOCOL, {
+    const ws = new WebSocket(url, [...SUBPROTOCOLS], {
       headers: options.headers ?? {},
       maxPayload: MAX_PAYLOAD,
       ...(heartbeatMs > 0 ? { handshakeTimeout: heartbeatMs } : {}),
@@ -107,7 +114,9 @@ class AttachClient implements AttachSession {
       log("debug", `socket error: ${forLog(error.message)}`);
     });
     ws.on("open", () => {
-      log("info", `connected to ${url.origin}${url.pathname}`);
+      this.#protocol = protocolVersionOf(ws.protocol);
+      if (this.#protocol === 2) this.#context.relay = relay;
+      log("info", `connected to ${url.origin}${url.pathname} (${ws.protocol || "no subprotocol"})`);
       ws.send(body);
       settleOpened(true);
       if (heartbeatMs > 0) this.#startHeartbeat(heartbeatMs);
@@ -190,7 +199,7 @@ class AttachClient implements AttachSession {
       return;
     }
     const text = rawDataToString(data);
-    const decoded = decodeServerFrame(text);
+    const decoded = decodeServerFrame(text, this.#protocol);
     if (!decoded.ok) {
       this.#log("warn", `dropped a frame: ${forLog(decoded.error.message)}`);
       return;
@@ -214,6 +223,12 @@ class AttachClient implements AttachSession {
       case "error":
         this.#errorFrame ??= frame.error;
         this.#log("warn", `error frame: ${frame.error.code} ${forLog(frame.error.message)}`);
+        break;
+      case "cancel":
+        this.#context.relay?.cancel(frame.id, frame.reason);
+        break;
+      case "agent_message":
+        this.#context.relay?.answer(frame);
         break;
     }
   }

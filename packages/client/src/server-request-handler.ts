@@ -13,10 +13,12 @@ import {
   type ServerRequestFrame,
   type ServerResponseFrame,
 } from "@conduit/protocol";
-import { ConduitClientError, errorMessage } from "./errors.js";
+import { ConduitClientError, UpstreamRpcError, errorMessage } from "./errors.js";
 import { forLog } from "./log-text.js";
+import type { Relay } from "./relay.js";
 import type { Logger, UpstreamSpec } from "./types.js";
 import { UpstreamConnection } from "./upstream/connection.js";
+import type { UpstreamMessage } from "./upstream/jsonrpc-peer.js";
 import type { UpstreamPool } from "./upstream/pool.js";
 
 export interface ServerRequestContext {
@@ -28,12 +30,23 @@ export interface ServerRequestContext {
   log: Logger;
   /** Sends an `mcp_list_changed` client_request on the socket. */
   publishListChanged: (mcp: McpKind, list: ListKind) => void;
+  /** conduit.v2: the relay of interim messages, upstream requests and cancels; undefined on v1. */
+  relay: Relay | undefined;
 }
 
 const LIST_CHANGED_METHODS: ReadonlyMap<string, ListKind> = new Map(
   LIST_KINDS.map((list) => [listChangedMethod(list), list]),
 );
 const UNKNOWN_SESSION = "unknown or terminated Mcp-Session-Id";
+
+/**
+ * The attach client's own failures (not an upstream's JSON-RPC error) are
+ * marked `conduit: true` on v2, so the route answers them with their HTTP
+ * status (an unknown session is 404, so MCP clients re-initialize).
+ */
+function ownError(error: ConduitClientError, context: ServerRequestContext): { conduit?: true } {
+  return context.relay !== undefined && !(error instanceof UpstreamRpcError) ? { conduit: true } : {};
+}
 
 /**
  * Notifications from the agent that are answered but not forwarded:
@@ -59,7 +72,7 @@ export async function handleServerRequest(
         "debug",
         `${forLog(frame.method)} for ${forLog(frame.mcp)} failed: ${error.code} ${forLog(error.message)}`,
       );
-      return { type: "server_response", id: frame.id, error: error.toWire() };
+      return { type: "server_response", id: frame.id, error: error.toWire(), ...ownError(error, context) };
     }
     context.log(
       "error",
@@ -69,6 +82,7 @@ export async function handleServerRequest(
       type: "server_response",
       id: frame.id,
       error: { code: JsonRpcErrorCode.InternalError, message: `attach client internal error: ${errorMessage(error)}` },
+      ...(context.relay === undefined ? {} : { conduit: true as const }),
     };
   }
 }
@@ -107,7 +121,16 @@ async function initialize(
     args: params.arguments,
     log: context.log,
     onNotification: (conn, method) => onUpstreamNotification(conn, method, context),
-    onClose: (conn) => context.pool.forget(conn),
+    ...(context.relay === undefined
+      ? {}
+      : {
+          onUnrelated: (conn: UpstreamConnection, message: UpstreamMessage) => context.relay?.unrelated(conn, message),
+        }),
+    ...(responseIdOf(frame) === undefined ? {} : { responseId: responseIdOf(frame) }),
+    onClose: (conn) => {
+      context.pool.forget(conn);
+      context.relay?.dropConnection(conn);
+    },
   });
   const tracked = context.pool.track(connection);
   if (tracked === "full") throw upstreamLimitReached(context);
@@ -124,6 +147,7 @@ async function initialize(
     await connection.peer.notify("notifications/initialized", undefined, context.timeoutMs);
     const sessionId = context.pool.bind(connection);
     if (sessionId === undefined) throw shuttingDown();
+    connection.sessionId = sessionId;
     context.log("info", `${connection.description} initialized, session ${sessionId.slice(0, 8)}…`);
     return { result, mcp_session_id: sessionId };
   } catch (error) {
@@ -155,15 +179,23 @@ async function forwardNotification(
   return {};
 }
 
+/** On v2 the call relays what the upstream sends while it runs, and can be cancelled by the API. */
 function forwardRequest(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {
-  return sessionConnection(frame, context).peer.request(frame.method, frame.params, context.timeoutMs);
+  const connection = sessionConnection(frame, context);
+  const relay = context.relay;
+  if (relay === undefined) return connection.peer.request(frame.method, frame.params, context.timeoutMs);
+  const call = connection.peer.call(frame.method, frame.params, context.timeoutMs, (message) =>
+    relay.interim(frame.id, connection, message),
+  );
+  relay.track(frame.id, connection, call.id);
+  return call.answer.finally(() => relay.untrack(frame.id));
 }
 
 function sessionConnection(frame: ServerRequestFrame, context: ServerRequestContext): UpstreamConnection {
   const sessionId = sessionIdOf(frame);
   const connection = sessionId === undefined ? undefined : context.pool.get(sessionId);
   if (!connection || connection.mcp !== frame.mcp) {
-    throw new ConduitClientError(JsonRpcErrorCode.InvalidRequest, UNKNOWN_SESSION);
+    throw new ConduitClientError(ConduitErrorCode.NoReverseChannel, UNKNOWN_SESSION);
   }
   return connection;
 }
@@ -178,14 +210,22 @@ function onUpstreamNotification(connection: UpstreamConnection, method: string, 
   }
 }
 
-/** The session id from the frame's headers, looked up case-insensitively. */
-function sessionIdOf(frame: ServerRequestFrame): string | undefined {
-  const exact = frame.headers[Header.McpSessionId];
+/** A header of the frame, looked up case-insensitively. */
+function headerOf(frame: ServerRequestFrame, name: string): string | undefined {
+  const exact = frame.headers[name];
   if (exact !== undefined) return exact;
-  for (const [name, value] of Object.entries(frame.headers)) {
-    if (name.toLowerCase() === Header.McpSessionId) return value;
+  for (const [key, value] of Object.entries(frame.headers)) {
+    if (key.toLowerCase() === name) return value;
   }
   return undefined;
+}
+
+function sessionIdOf(frame: ServerRequestFrame): string | undefined {
+  return headerOf(frame, Header.McpSessionId);
+}
+
+function responseIdOf(frame: ServerRequestFrame): string | undefined {
+  return headerOf(frame, Header.ResponseId);
 }
 
 function parseInitializeParams(params: unknown): InitializeServerRequestParams {

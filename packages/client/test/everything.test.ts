@@ -88,9 +88,9 @@ describe("server-everything over stdio", () => {
     expect(unknown.error).toEqual({ code: JsonRpcErrorCode.MethodNotFound, message: "Method not found" });
   });
 
-  test("an unknown, missing or other-mcp session id is -32600", async () => {
+  test("an unknown, missing or other-mcp session id is -32001 (the route answers it 404, so clients re-initialize)", async () => {
     const { conn, sessionId } = await everything();
-    const expected = { code: JsonRpcErrorCode.InvalidRequest, message: "unknown or terminated Mcp-Session-Id" };
+    const expected = { code: ConduitErrorCode.NoReverseChannel, message: "unknown or terminated Mcp-Session-Id" };
     expect((await conn.call(MCP, "no-such-session", "tools/list", {})).error).toEqual(expected);
     expect((await conn.request(MCP, "tools/list", {})).error).toEqual(expected);
     expect((await conn.call(UNCONFIGURED, sessionId, "tools/list", {})).error).toEqual(expected);
@@ -129,7 +129,7 @@ describe("server-everything over stdio", () => {
     });
     expect(cancelled).toEqual({ result: {} });
     const unknownSession = await conn.call(MCP, "nope", "notifications/roots/list_changed");
-    expect(unknownSession.error?.code).toBe(JsonRpcErrorCode.InvalidRequest);
+    expect(unknownSession.error?.code).toBe(ConduitErrorCode.NoReverseChannel);
     // The upstream is still healthy afterwards.
     const echo = await conn.call(MCP, sessionId, "tools/call", { name: "echo", arguments: { message: "still here" } });
     expect(echo.result).toEqual({ content: [{ type: "text", text: "Echo: still here" }] });
@@ -148,7 +148,7 @@ describe("server-everything over stdio", () => {
     expect(isAlive(secondPid)).toBe(false);
     expect(isAlive(firstPid as number)).toBe(true);
     expect((await conn.call(MCP, second.sessionId, "tools/list", {})).error?.code).toBe(
-      JsonRpcErrorCode.InvalidRequest,
+      ConduitErrorCode.NoReverseChannel,
     );
     expect(await conn.call(MCP, second.sessionId, "session/terminate")).toEqual({ result: {} });
     // The first session is untouched.

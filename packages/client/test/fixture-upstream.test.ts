@@ -59,7 +59,7 @@ test("an upstream that dies mid-call answers -32004 at once; the session is gone
 
   const later = await conn.call(MCP, sessionId, "tools/list", {});
   expect(later.error).toEqual({
-    code: JsonRpcErrorCode.InvalidRequest,
+    code: ConduitErrorCode.NoReverseChannel,
     message: "unknown or terminated Mcp-Session-Id",
   });
 

@@ -103,7 +103,7 @@ test("an HTTP upstream: initialize verbatim, arguments and headers sent, calls f
   expect(await conn.call(MCP, sessionId, "session/terminate")).toEqual({ result: {} });
   expect(remote.requests.some((request) => request.method === "DELETE")).toBe(true);
   await vi.waitFor(() => expect(remote.closedSessions).toEqual([upstreamSession]));
-  expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(JsonRpcErrorCode.InvalidRequest);
+  expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(ConduitErrorCode.NoReverseChannel);
 });
 
 test("an unreachable HTTP upstream answers initialize with -32004", async () => {
@@ -137,7 +137,7 @@ test("a notification or DELETE the HTTP upstream never answers is given up after
   // Terminate is best effort: the DELETE is given up, the connection closed, the session gone.
   expect(await conn.call(MCP, sessionId, "session/terminate")).toEqual({ result: {} });
   expect(remote.requests.some((request) => request.method === "DELETE")).toBe(true);
-  expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(JsonRpcErrorCode.InvalidRequest);
+  expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(ConduitErrorCode.NoReverseChannel);
 });
 
 test("an HTTP session counts against maxUpstreams like a stdio process; terminate frees its slot", async () => {

@@ -1,4 +1,4 @@
-import { JsonRpcErrorCode } from "@conduit/protocol";
+import { ConduitErrorCode } from "@conduit/protocol";
 import { afterEach, expect, test } from "vitest";
 import { fixtureSpec } from "./helpers/processes.js";
 import { startHarness, stopAll } from "./helpers/session.js";
@@ -13,7 +13,7 @@ test("a huge method from the server is cut in every log line; control characters
   const { conn, logs } = await startHarness({ mcps: { [MCP]: fixtureSpec } });
   const method = `tools/\n${"x".repeat(100_000)}`;
   const answer = await conn.request(MCP, method, {});
-  expect(answer.error?.code).toBe(JsonRpcErrorCode.InvalidRequest);
+  expect(answer.error?.code).toBe(ConduitErrorCode.NoReverseChannel);
   const mentions = logs.filter((log) => log.message.includes("tools/"));
   expect(mentions.length).toBeGreaterThanOrEqual(2);
   for (const { message } of mentions) {

@@ -107,7 +107,7 @@ describe("the stream", () => {
       conn.request("objectiveai", "initialize", { arguments: {}, initialize: {} }),
       conn.request("objectiveai", "session/terminate"),
     ]);
-    expect(answers.map((answer) => answer.error?.code ?? "ok")).toEqual([-32600, -32004, "ok"]);
+    expect(answers.map((answer) => answer.error?.code ?? "ok")).toEqual([-32001, -32004, "ok"]);
   });
 });
 

@@ -5,7 +5,7 @@ import { errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { createHttpTransport } from "./http.js";
-import { JsonRpcPeer, withTimeout } from "./jsonrpc-peer.js";
+import { JsonRpcPeer, withTimeout, type UpstreamMessage } from "./jsonrpc-peer.js";
 import { createStdioTransport } from "./stdio.js";
 
 export interface OpenUpstreamOptions {
@@ -14,6 +14,10 @@ export interface OpenUpstreamOptions {
   args: McpArguments;
   log: Logger;
   onNotification: (connection: UpstreamConnection, method: string, params: unknown) => void;
+  /** conduit.v2: the upstream's messages that belong to no request in flight; unset on v1. */
+  onUnrelated?: (connection: UpstreamConnection, message: UpstreamMessage) => void;
+  /** The agent whose initialize opened this connection (its X-OBJECTIVEAI-RESPONSE-ID). */
+  responseId?: string;
   /** Called once when the connection has closed (exit, transport failure or close()). */
   onClose: (connection: UpstreamConnection) => void;
 }
@@ -25,6 +29,10 @@ type AnyTransport =
 export class UpstreamConnection {
   readonly mcp: McpKind;
   readonly peer: JsonRpcPeer;
+  /** The agent whose session this is, for messages that belong to no request. */
+  readonly responseId: string | undefined;
+  /** The Mcp-Session-Id minted for it, once bound. */
+  sessionId: string | undefined;
   readonly #transport: AnyTransport;
   readonly #label: string;
   #closing: Promise<void> | undefined;
@@ -32,6 +40,7 @@ export class UpstreamConnection {
 
   private constructor(options: OpenUpstreamOptions) {
     this.mcp = options.mcp;
+    this.responseId = options.responseId;
     const { spec } = options;
     this.#label = spec.kind === "stdio" ? spec.command : urlForLogs(spec.url);
     const name = `upstream ${forLog(options.mcp)}`;
@@ -43,6 +52,9 @@ export class UpstreamConnection {
       name,
       log: options.log,
       onNotification: (method, params) => options.onNotification(this, method, params),
+      ...(options.onUnrelated === undefined
+        ? {}
+        : { onUnrelated: (message: UpstreamMessage) => options.onUnrelated?.(this, message) }),
       onClose: () => {
         options.log("info", `${this.description} closed`);
         options.onClose(this);

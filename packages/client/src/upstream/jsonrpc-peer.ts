@@ -1,9 +1,18 @@
-import { JsonRpcErrorCode } from "@conduit/protocol";
+import { CANCELLED_NOTIFICATION, ConduitErrorCode, JsonRpcErrorCode, PROGRESS_NOTIFICATION } from "@conduit/protocol";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
+import { ConduitClientError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger } from "../types.js";
+
+/** One message from the upstream, as it came (a JSON-RPC request or notification). */
+export type UpstreamMessage = { jsonrpc: "2.0"; method: string; id?: string | number; params?: unknown } & Record<
+  string,
+  unknown
+>;
+
+/** Receives the upstream's messages that belong to one request in flight. */
+export type InterimHandler = (message: UpstreamMessage) => void;
 
 interface Pending {
   method: string;
@@ -11,6 +20,12 @@ interface Pending {
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
   timeoutMs: number;
+  /** performance.now() past which silence fails the request; every interim message moves it on. */
+  deadline: number;
+  hardDeadline: number;
+  interim: InterimHandler | undefined;
+  /** The agent's own progressToken, replaced upstream by this request's id. */
+  progressToken: string | number | undefined;
 }
 
 export interface JsonRpcPeerOptions {
@@ -18,19 +33,44 @@ export interface JsonRpcPeerOptions {
   name: string;
   log: Logger;
   onNotification: (method: string, params: unknown) => void;
+  /**
+   * The upstream's notifications and requests that belong to no request in
+   * flight. Unset (a conduit.v1 socket): notifications other than list_changed
+   * are dropped, `ping` is answered here and other requests get -32601.
+   */
+  onUnrelated?: (message: UpstreamMessage) => void;
   /** Called once, when the transport has closed. */
   onClose: () => void;
+}
+
+/** How many times its silence timeout a request may last in all while interim messages keep it alive. */
+const MAX_TIMEOUT_FACTOR = 10;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A call in flight: its upstream-side id (for cancel) and its answer. */
+export interface UpstreamCall {
+  readonly id: number;
+  readonly answer: Promise<unknown>;
 }
 
 /**
  * A raw JSON-RPC endpoint over an MCP SDK transport: our own request/response
  * correlation, so params and results pass through verbatim (the SDK's `Client`
- * would substitute its own initialize).
+ * would substitute its own initialize), and the relay of what the upstream
+ * sends while a request runs.
+ *
+ * Relating an upstream message to a request (stdio gives no marker): a
+ * progress notification belongs to the request whose progressToken it names
+ * (each relayed request's token is replaced by its own upstream id, so tokens
+ * never collide); any other message belongs to the one relayed request in
+ * flight when there is exactly one, and to the session otherwise.
  */
 export class JsonRpcPeer {
   readonly #transport: Transport;
   readonly #options: JsonRpcPeerOptions;
   readonly #pending = new Map<number, Pending>();
+  /** Requests in flight that relay interim messages (those with an InterimHandler). */
+  #relaying = 0;
   #nextId = 1;
   #closed = false;
 
@@ -53,43 +93,95 @@ export class JsonRpcPeer {
 
   /** Resolves with the upstream's result; rejects with UpstreamRpcError or a -32004 ConduitClientError. */
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
-    if (this.#closed) return Promise.reject(upstreamFailed(`${this.#options.name} is closed`));
+    return this.call(method, params, timeoutMs).answer;
+  }
+
+  /**
+   * Sends a request. With `interim`, the upstream's messages that belong to it
+   * reach `interim` until it settles, each one restarting its silence timeout
+   * (within MAX_TIMEOUT_FACTOR × timeoutMs in all).
+   */
+  call(method: string, params: unknown, timeoutMs: number, interim?: InterimHandler): UpstreamCall {
+    if (this.#closed) return { id: 0, answer: Promise.reject(upstreamFailed(`${this.#options.name} is closed`)) };
     const id = this.#nextId++;
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => this.#timeout(id), timeoutMs);
-      this.#pending.set(id, { method, resolve, reject, timer, timeoutMs });
-      const message = withParams({ jsonrpc: "2.0", id, method }, params);
+    const agentToken = interim === undefined ? undefined : progressTokenOf(params);
+    const sentParams = agentToken === undefined ? params : withProgressToken(params, id);
+    const answer = new Promise<unknown>((resolve, reject) => {
+      const now = performance.now();
+      const timer = setTimeout(() => this.#expire(id), timeoutMs);
+      this.#pending.set(id, {
+        method,
+        resolve,
+        reject,
+        timer,
+        timeoutMs,
+        deadline: now + timeoutMs,
+        hardDeadline: now + Math.min(timeoutMs * MAX_TIMEOUT_FACTOR, MAX_TIMER_MS),
+        interim,
+        progressToken: agentToken,
+      });
+      if (interim !== undefined) this.#relaying += 1;
+      const message = withParams({ jsonrpc: "2.0", id, method }, sentParams);
       this.#transport.send(message).catch((error: unknown) => {
         this.#settle(id, upstreamFailed(`${this.#options.name}: sending ${method} failed: ${errorMessage(error)}`));
       });
     });
+    return { id, answer };
   }
 
   /** Resolves once the transport took the notification; rejects with -32004 on failure or after `timeoutMs`. */
   async notify(method: string, params: unknown, timeoutMs: number): Promise<void> {
     if (this.#closed) throw upstreamFailed(`${this.#options.name} is closed`);
-    const sent = this.#transport.send(withParams({ jsonrpc: "2.0", method }, params)).catch((error: unknown) => {
-      throw upstreamFailed(`${this.#options.name}: sending ${method} failed: ${errorMessage(error)}`);
-    });
-    // An HTTP upstream may never answer the POST, a stdio one never drain its stdin.
-    await withTimeout(sent, timeoutMs, () =>
-      upstreamFailed(`${this.#options.name} did not accept ${method} within ${timeoutMs} ms`),
-    );
+    await this.#sendWithin(withParams({ jsonrpc: "2.0", method }, params), method, timeoutMs);
+  }
+
+  /** Sends a response to one of the upstream's own requests (the agent's answer, or an error). */
+  async respond(message: JSONRPCMessage, timeoutMs: number): Promise<void> {
+    if (this.#closed) throw upstreamFailed(`${this.#options.name} is closed`);
+    await this.#sendWithin(message, "a response", timeoutMs);
+  }
+
+  /**
+   * Cancels request `id`: it settles at once with -32800 and the upstream
+   * gets `notifications/cancelled` with its own id. False when it had settled.
+   */
+  cancel(id: number, reason: string, timeoutMs: number): boolean {
+    if (!this.#pending.has(id)) return false;
+    this.#settle(id, new ConduitClientError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
+    this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason }, timeoutMs).catch(() => undefined);
+    return true;
   }
 
   close(): Promise<void> {
     return this.#transport.close();
   }
 
-  #timeout(id: number): void {
+  async #sendWithin(message: JSONRPCMessage, what: string, timeoutMs: number): Promise<void> {
+    const sent = this.#transport.send(message).catch((error: unknown) => {
+      throw upstreamFailed(`${this.#options.name}: sending ${what} failed: ${errorMessage(error)}`);
+    });
+    // An HTTP upstream may never answer the POST, a stdio one never drain its stdin.
+    await withTimeout(sent, timeoutMs, () =>
+      upstreamFailed(`${this.#options.name} did not accept ${what} within ${timeoutMs} ms`),
+    );
+  }
+
+  /** One timer per request: re-armed for what interim messages added, else the request fails. */
+  #expire(id: number): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
+    const now = performance.now();
+    const until = Math.min(pending.deadline, pending.hardDeadline);
+    if (until > now) {
+      pending.timer = setTimeout(() => this.#expire(id), Math.max(1, Math.ceil(until - now)));
+      return;
+    }
     this.#settle(
       id,
       upstreamFailed(`${this.#options.name} did not answer ${pending.method} within ${pending.timeoutMs} ms`),
     );
     // Best effort: tell the upstream to stop working on it.
-    this.notify("notifications/cancelled", { requestId: id, reason: "timed out" }, pending.timeoutMs).catch(
+    this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason: "timed out" }, pending.timeoutMs).catch(
       () => undefined,
     );
   }
@@ -99,14 +191,14 @@ export class JsonRpcPeer {
     if (!pending) return;
     this.#pending.delete(id);
     clearTimeout(pending.timer);
+    if (pending.interim !== undefined) this.#relaying -= 1;
     if (outcome instanceof Error) pending.reject(outcome);
     else pending.resolve(outcome.result);
   }
 
   #receive(message: JSONRPCMessage): void {
     if ("method" in message) {
-      if ("id" in message) this.#answerUpstreamRequest(message.id, message.method);
-      else this.#options.onNotification(message.method, message.params);
+      this.#incoming(message as UpstreamMessage);
       return;
     }
     if (typeof message.id !== "number") {
@@ -124,8 +216,47 @@ export class JsonRpcPeer {
     }
   }
 
-  /** The upstream asks us something: we are not a full MCP client, so only `ping` is served. */
-  #answerUpstreamRequest(id: string | number, method: string): void {
+  /** A notification or request from the upstream: to its request in flight, to the session, or (v1) handled here. */
+  #incoming(message: UpstreamMessage): void {
+    const isRequest = message.id !== undefined;
+    if (!isRequest && message.method.endsWith("/list_changed")) {
+      this.#options.onNotification(message.method, message.params);
+      return;
+    }
+    if (this.#options.onUnrelated === undefined) {
+      if (isRequest) this.#answerV1(message.id as string | number, message.method);
+      else this.#options.onNotification(message.method, message.params);
+      return;
+    }
+    const related = this.#relatedTo(message);
+    if (related === undefined) {
+      this.#options.onUnrelated(message);
+      return;
+    }
+    related.deadline = performance.now() + related.timeoutMs;
+    try {
+      related.interim?.(related.progressToken === undefined ? message : restoreProgressToken(message, related));
+    } catch (error) {
+      this.#options.log(
+        "debug",
+        `${this.#options.name}: relaying ${forLog(message.method)} failed: ${forLog(errorMessage(error))}`,
+      );
+    }
+  }
+
+  #relatedTo(message: UpstreamMessage): Pending | undefined {
+    if (message.method === PROGRESS_NOTIFICATION) {
+      const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
+      const pending = typeof token === "number" ? this.#pending.get(token) : undefined;
+      if (pending?.progressToken !== undefined) return pending;
+    }
+    if (this.#relaying !== 1) return undefined;
+    for (const pending of this.#pending.values()) if (pending.interim !== undefined) return pending;
+    return undefined;
+  }
+
+  /** conduit.v1: we are not a full MCP client there, so only `ping` is served. */
+  #answerV1(id: string | number, method: string): void {
     const reply: JSONRPCMessage =
       method === "ping"
         ? { jsonrpc: "2.0", id, result: {} }
@@ -134,7 +265,6 @@ export class JsonRpcPeer {
             id,
             error: { code: JsonRpcErrorCode.MethodNotFound, message: `the conduit client does not serve ${method}` },
           };
-    this.#options.log("debug", `${this.#options.name}: upstream asked ${forLog(method)}`);
     this.#transport.send(reply).catch((error: unknown) => {
       this.#options.log(
         "debug",
@@ -152,6 +282,25 @@ export class JsonRpcPeer {
     }
     this.#options.onClose();
   }
+}
+
+function progressTokenOf(params: unknown): string | number | undefined {
+  if (typeof params !== "object" || params === null) return undefined;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (typeof meta !== "object" || meta === null) return undefined;
+  const token = (meta as { progressToken?: unknown }).progressToken;
+  return typeof token === "string" || typeof token === "number" ? token : undefined;
+}
+
+function withProgressToken(params: unknown, token: number): unknown {
+  const object = params as { _meta: Record<string, unknown> };
+  return { ...object, _meta: { ...object._meta, progressToken: token } };
+}
+
+function restoreProgressToken(message: UpstreamMessage, pending: Pending): UpstreamMessage {
+  if (message.method !== PROGRESS_NOTIFICATION) return message;
+  const params = message.params as Record<string, unknown>;
+  return { ...message, params: { ...params, progressToken: pending.progressToken } };
 }
 
 /** `promise`, or a rejection with `onTimeout()` once `ms` passed first. */

@@ -15,6 +15,8 @@ import { Conduit, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-
 export interface TestStreamBody {
   /** How many response ids (agents) the stream registers. */
   agents: number;
+  /** The mcps the route serves for them (the body's client_objectiveai_mcp.mcps). */
+  mcps: string[];
 }
 
 export interface TestApi {
@@ -39,12 +41,15 @@ function validateBody(json: unknown): { ok: true; value: TestStreamBody } | { ok
   if (typeof agents !== "number" || !Number.isInteger(agents) || agents < 1) {
     return { ok: false, message: "field agents: expected a positive integer" };
   }
-  return { ok: true, value: { agents } };
+  const declared = (json as { client_objectiveai_mcp?: { mcps?: unknown } }).client_objectiveai_mcp?.mcps;
+  const mcps = Array.isArray(declared) ? declared.filter((mcp): mcp is string => typeof mcp === "string") : [];
+  return { ok: true, value: { agents, mcps } };
 }
 
 async function runStream(socket: AttachedSocket): Promise<void> {
   const body = await socket.readBody(validateBody);
   if (!body.ok) return;
+  socket.channel.declare(body.value.mcps);
   for (let index = 0; index < body.value.agents; index++) {
     const id = mintResponseId();
     socket.handle.register(id);

@@ -266,7 +266,8 @@ describe("failures", () => {
   });
 
   it("answers 406, 415 and 413 and refuses a non-loopback Host", async () => {
-    const { ids } = await attachWith({});
+    // Declared (the route checks that first), never started.
+    const { ids } = await attachWith({ objectiveai: { kind: "stdio", command: "false" } });
     const url = `${api.mcp.url}/objectiveai`;
     const base = { "x-objectiveai-response-id": ids[0]!, "content-type": "application/json" };
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });

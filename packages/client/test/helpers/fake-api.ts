@@ -100,14 +100,14 @@ export class ApiConnection {
         resolveBody(JSON.parse(text));
         return;
       }
-      const decoded = decodeClientFrame(text);
+      const decoded = decodeClientFrame(text, 1);
       if (!decoded.ok) {
         this.invalidFrames.push(text);
         return;
       }
       const frame = decoded.value;
       if (frame.type === "server_response") this.#answer(frame);
-      else this.#clientRequest(frame);
+      else if (frame.type === "client_request") this.#clientRequest(frame);
     });
   }
 
