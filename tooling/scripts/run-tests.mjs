@@ -8,11 +8,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const workspaceDirs = ["packages", "apps"].flatMap((group) =>
-  readdirSync(join(root, group), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, "package.json")))
-    .map((entry) => join(group, entry.name)),
-);
+const workspaceDirs = [
+  ...["packages", "apps"].flatMap((group) =>
+    readdirSync(join(root, group), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, "package.json")))
+      .map((entry) => join(group, entry.name)),
+  ),
+  // Workspace packages at the top level: the end-to-end suites.
+  ...["e2e"].filter((dir) => existsSync(join(root, dir, "package.json"))),
+];
 const withTests = workspaceDirs.filter((dir) => {
   const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));
   return typeof pkg.scripts?.test === "string";
