@@ -64,20 +64,7 @@ const FIXTURE_CANNOT_PASS = new Map<string, string>([
  * from here. Empty this set as the fixes land.
  */
 const KNOWN_TUNNEL_GAPS = new Set<string>([
-  // The relay of SPEC §5 (interim messages of a request, the upstream's own
-  // requests) is being built: today the attach client drops the upstream's
-  // notifications/progress and notifications/message during a call, and
-  // answers its sampling/createMessage and elicitation/create with -32601.
-  "tools-call-with-logging",
-  "tools-call-with-progress",
-  "tools-call-sampling",
-  "tools-call-elicitation",
-  "elicitation-sep1034-defaults",
-  "elicitation-sep1330-enums",
-  // Not the relay: a request on an Mcp-Session-Id the attach client has
-  // terminated (after DELETE) is answered HTTP 200 with JSON-RPC -32600, where
-  // SPEC §5 says 404 (so MCP clients re-initialize).
-  "server-session-lifecycle",
+  // Empty since the relay (conduit.v2) landed: every scenario that passes directly passes through the tunnel.
 ]);
 
 interface Verdict {

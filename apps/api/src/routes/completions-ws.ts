@@ -54,6 +54,8 @@ export async function handleCompletionsSocket(
   const read = await socket.readBody((json) => validateRequestBody(json, deps.maxSwarm));
   if (!read.ok) return;
 
+  // The mcps the body declared are the only ones the loopback route serves for this socket's agents.
+  socket.channel.declare(read.value.client_objectiveai_mcp?.mcps ?? []);
   const started = Date.now();
   let swarm: Swarm;
   try {
