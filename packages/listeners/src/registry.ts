@@ -1,10 +1,13 @@
 import type { ListKind, McpKind } from "@conduit/protocol";
+import { ReplayStore, type ReplayStoreOptions } from "./replay-store.js";
 import { Subscription, listBit } from "./subscription.js";
 import type { ListChangedSubscription, SubscriptionHandlers, SubscriptionOptions } from "./subscription.js";
 
 export interface McpListenerRegistryOptions {
   /** Live subscriptions one response id may hold over all its mcps (default 16). */
   maxSubscribersPerId?: number;
+  /** Bounds of the Last-Event-ID replay store. */
+  replay?: ReplayStoreOptions;
 }
 
 export const DEFAULT_MAX_SUBSCRIBERS_PER_ID = 16;
@@ -16,6 +19,8 @@ interface IdEntry {
 
 /** Per (responseId, mcp) fan-out of list_changed signals to open GET-SSE streams. */
 export class McpListenerRegistry {
+  /** What each GET stream wrote recently, for clients that reconnect with Last-Event-ID. */
+  readonly replay: ReplayStore;
   readonly #maxPerId: number;
   readonly #byId = new Map<string, IdEntry>();
   #total = 0;
@@ -27,6 +32,7 @@ export class McpListenerRegistry {
       throw new RangeError(`maxSubscribersPerId must be a non-negative integer, got ${String(max)}`);
     }
     this.#maxPerId = max;
+    this.replay = new ReplayStore(options.replay);
   }
 
   /** Subscribes to list_changed signals for (responseId, mcp). Returns null when responseId already has maxSubscribersPerId subscribers (over all mcps). */
@@ -95,8 +101,9 @@ export class McpListenerRegistry {
     return chosen?.enqueue(text) ?? false;
   }
 
-  /** Closes every subscription of responseId (all mcps) — called when the id is released; each subscription's onClose runs. Returns how many closed. */
+  /** Closes every subscription of responseId (all mcps) and forgets its replay events — called when the id is released; each subscription's onClose runs. Returns how many closed. */
   closeAll(responseId: string): number {
+    this.replay.drop(responseId);
     const entry = this.#byId.get(responseId);
     if (entry === undefined) return 0;
     // Drop the whole id first so onClose handlers see a consistent registry.

@@ -26,7 +26,10 @@ export function formatListChangedEvent(list: ListKind): string {
   return event;
 }
 
-/** One SSE event carrying one JSON-RPC message text (which has no line breaks: it is JSON.stringify output). */
-export function formatMessageEvent(json: string): string {
-  return `event: message\ndata: ${json}\n\n`;
+/**
+ * One SSE event carrying one JSON-RPC message text (which has no line breaks:
+ * it is JSON.stringify output), with its event id when it has one.
+ */
+export function formatMessageEvent(json: string, id?: string): string {
+  return id === undefined ? `event: message\ndata: ${json}\n\n` : `id: ${id}\nevent: message\ndata: ${json}\n\n`;
 }

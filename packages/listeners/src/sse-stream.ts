@@ -1,13 +1,21 @@
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { McpKind } from "@conduit/protocol";
 import type { McpListenerRegistry } from "./registry.js";
 import type { ListChangedSubscription } from "./subscription.js";
+import { formatEventId, parseEventId, type EventPosition } from "./replay-store.js";
 import type { SubscriptionOptions } from "./subscription.js";
 import { SSE_HEADERS, SSE_KEEPALIVE, formatListChangedEvent, formatMessageEvent } from "./sse-format.js";
 
 export interface SseStreamOptions extends SubscriptionOptions {
   /** Period of the `: keepalive` comment in ms (default 15000; 0 turns keepalives off). */
   keepaliveMs?: number;
+  /**
+   * The request's Last-Event-ID: when it names a stream of this response id,
+   * mcp and session still in the replay store, the events after it are written
+   * first and the stream continues under the same stream id.
+   */
+  lastEventId?: string;
 }
 
 export interface SseStream {
@@ -54,8 +62,38 @@ export function openSseStream(
     options,
   );
   if (subscription === null) return null;
-  link.writer = new SseWriter(req, res, subscription, keepaliveMs);
+  const resumed = resume(registry, responseId, mcp, options);
+  link.writer = new SseWriter(req, res, subscription, keepaliveMs, {
+    registry,
+    streamId: resumed?.streamId ?? randomBytes(9).toString("base64url"),
+    replayed: resumed?.events ?? [],
+  });
   return link.writer;
+}
+
+function resume(
+  registry: McpListenerRegistry,
+  responseId: string,
+  mcp: McpKind,
+  options: SseStreamOptions,
+): { streamId: string; events: string[] } | undefined {
+  const position = parseEventId(options.lastEventId);
+  if (position === undefined) return undefined;
+  const missed = registry.replay.after(responseId, mcp, options.sessionId, position);
+  if (missed === undefined) return undefined;
+  return {
+    streamId: position.streamId,
+    events: missed.events.map((text, index) =>
+      formatMessageEvent(text, formatEventId({ streamId: position.streamId, seq: missed.first + index })),
+    ),
+  };
+}
+
+interface ReplayLink {
+  registry: McpListenerRegistry;
+  streamId: string;
+  /** Events (already formatted) the client missed, written before anything else. */
+  replayed: string[];
 }
 
 class SseWriter implements SseStream {
@@ -69,9 +107,18 @@ class SseWriter implements SseStream {
   #flushQueued = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, subscription: ListChangedSubscription, keepaliveMs: number) {
+  readonly #replay: ReplayLink;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    subscription: ListChangedSubscription,
+    keepaliveMs: number,
+    replay: ReplayLink,
+  ) {
     this.subscription = subscription;
     this.#res = res;
+    this.#replay = replay;
     this.closed = new Promise<void>((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -93,6 +140,7 @@ class SseWriter implements SseStream {
 
     res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
+    if (replay.replayed.length > 0) this.#write(replay.replayed.join(""));
 
     if (keepaliveMs > 0) {
       this.#timer = setInterval(() => {
@@ -121,7 +169,15 @@ class SseWriter implements SseStream {
     const lists = this.subscription.take();
     const messages = this.subscription.takeMessages();
     if (lists.length === 0 && messages.length === 0) return;
-    this.#write(lists.map(formatListChangedEvent).join("") + messages.map(formatMessageEvent).join(""));
+    this.#write(lists.map(formatListChangedEvent).join("") + messages.map((text) => this.#messageEvent(text)).join(""));
+  }
+
+  /** Records the message for replay and formats it with its event id. */
+  #messageEvent(text: string): string {
+    const { registry, streamId } = this.#replay;
+    const { responseId, mcp, sessionId } = this.subscription;
+    const position: EventPosition = registry.replay.append(responseId, mcp, sessionId, streamId, text);
+    return formatMessageEvent(text, formatEventId(position));
   }
 
   #write(text: string): void {

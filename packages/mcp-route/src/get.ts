@@ -16,10 +16,12 @@ export function handleGet(ctx: RouteContext, req: IncomingMessage, res: ServerRe
     return;
   }
   const session = req.headers[Header.McpSessionId];
+  const lastEventId = req.headers["last-event-id"];
   const stream = openSseStream(req, res, ctx.listeners, target.responseId, target.mcp, {
     keepaliveMs: ctx.keepaliveMs,
     maxQueuedMessages: ctx.maxQueuedMessages,
     ...(typeof session === "string" ? { sessionId: session } : {}),
+    ...(typeof lastEventId === "string" ? { lastEventId } : {}),
   });
   if (stream === null) {
     sendError(res, 429, null, ConduitErrorCode.TooManyPending, "too many notification streams for this response id");
