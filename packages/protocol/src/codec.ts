@@ -52,8 +52,22 @@ const SERVER_FRAME_SCHEMAS: Partial<Record<FrameType, z.ZodType>> = {
 
 const ALL_FRAME_SCHEMAS = { ...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS };
 
+// Messages quote client text (unknown keys, record keys): cut them so a huge frame cannot make a huge
+// error frame or log line. Per issue, so every issue still shows, and overall.
+const MAX_ISSUE_LENGTH = 200;
+const MAX_MESSAGE_LENGTH = 512;
+
+/** Cuts `text` to at most `max` characters (the last one `…`), never inside a surrogate pair. */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
 function fail<T>(kind: DecodeErrorKind, message: string): DecodeResult<T> {
-  return { ok: false, error: { kind, message } };
+  return { ok: false, error: { kind, message: truncate(message, MAX_MESSAGE_LENGTH) } };
 }
 
 type Issue = z.core.$ZodIssue;
@@ -78,7 +92,7 @@ export function describeIssues(error: z.ZodError, limit = 3): string {
   const issues = expandIssues(error.issues);
   const parts = issues.slice(0, limit).map((issue) => {
     const path = issue.path.map(String).join(".");
-    return path ? `field ${path}: ${issue.message}` : issue.message;
+    return truncate(path ? `field ${path}: ${issue.message}` : issue.message, MAX_ISSUE_LENGTH);
   });
   const more = issues.length - limit;
   return more > 0 ? `${parts.join("; ")} (+${more} more)` : parts.join("; ");
