@@ -151,3 +151,70 @@ describe("GET notifications stream", () => {
     abort.abort();
   });
 });
+
+describe("GET stream messages and Last-Event-ID", () => {
+  async function open(
+    url: string,
+    responseId: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ events: EventReader; abort: AbortController }> {
+    const abort = new AbortController();
+    const response = await fetch(url, {
+      headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId, ...headers },
+      signal: abort.signal,
+    });
+    expect(response.status).toBe(200);
+    return { events: new EventReader(response.body), abort };
+  }
+
+  function message(n: number): string {
+    return JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { n } });
+  }
+
+  function parse(event: string): { id: string | undefined; data: string | undefined } {
+    const lines = event.split("\n");
+    return {
+      id: lines.find((line) => line.startsWith("id: "))?.slice(4),
+      data: lines.find((line) => line.startsWith("data: "))?.slice(6),
+    };
+  }
+
+  it("carries ids; a reconnect with Last-Event-ID gets exactly what it missed, in its own scope only", async () => {
+    const { listener, responseId, listeners, registry, attach } = await startHarness();
+    const url = `${listener.url}/objectiveai`;
+    const first = await open(url, responseId, { "mcp-session-id": "s-1" });
+    await vi.waitFor(() => expect(listeners.subscriberCount(responseId, OBJECTIVEAI)).toBe(1));
+    expect(listeners.deliver(responseId, OBJECTIVEAI, "s-1", message(1))).toBe(true);
+    const seen = parse(await first.events.next());
+    expect(seen.data).toBe(message(1));
+    expect(seen.id).toMatch(/^[A-Za-z0-9_-]+\.1$/);
+
+    // The client drops; two messages are written into the replay store meanwhile (no stream takes them).
+    first.abort.abort();
+    await vi.waitFor(() => expect(listeners.subscriberCount(responseId, OBJECTIVEAI)).toBe(0));
+    const streamId = (seen.id ?? "").split(".")[0] ?? "";
+    listeners.replay.append(responseId, OBJECTIVEAI, "s-1", streamId, message(2));
+    listeners.replay.append(responseId, OBJECTIVEAI, "s-1", streamId, message(3));
+
+    // Another agent on the same socket presenting that event id gets nothing replayed.
+    const other = "resp_other_agent_0123456789abcdef";
+    registry.register(other, attach.channel);
+    const stranger = await open(url, other, { "mcp-session-id": "s-1", "last-event-id": seen.id ?? "" });
+    expect(listeners.deliver(other, OBJECTIVEAI, "s-1", message(99))).toBe(true);
+    expect(parse(await stranger.events.next()).data).toBe(message(99));
+    stranger.abort.abort();
+
+    // The same agent and session resumes: 2 and 3, then live traffic on the same stream id.
+    const again = await open(url, responseId, { "mcp-session-id": "s-1", "last-event-id": seen.id ?? "" });
+    expect(parse(await again.events.next())).toEqual({ id: `${streamId}.2`, data: message(2) });
+    expect(parse(await again.events.next())).toEqual({ id: `${streamId}.3`, data: message(3) });
+    await vi.waitFor(() => expect(listeners.subscriberCount(responseId, OBJECTIVEAI)).toBe(1));
+    listeners.deliver(responseId, OBJECTIVEAI, "s-1", message(4));
+    expect(parse(await again.events.next())).toEqual({ id: `${streamId}.4`, data: message(4) });
+    again.abort.abort();
+
+    // Released: the store forgets the id.
+    listeners.closeAll(responseId);
+    expect(listeners.replay.chars(responseId)).toBe(0);
+  });
+});
