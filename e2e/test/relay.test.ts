@@ -696,5 +696,6 @@ describe("deadlines through the tunnel (REVERSE_CHANNEL_TIMEOUT_MS=2000, HTTP up
     expect(answer).toContain(`"key":"${key}"`);
     const record = parseRecord(answer);
     expect(record.key).toBe(key);
+    expect(record.reason).toContain("timed out: no answer within 2000 ms");
   });
 });
