@@ -551,7 +551,7 @@ describe.each<UpstreamKind>(["stdio", "http"])("the relay through the tunnel, %s
     );
   });
 
-  it("an answer for an upstream request already answered, another agent's, or never asked is refused 400; nothing else is disturbed", async () => {
+  it("an answer for an upstream request already answered, another agent's, on another mcp, or never asked is refused 400; nothing else is disturbed", async () => {
     const owner = await open("owner", { cli: cliA, index: 0 });
     const intruder = await open("intruder", { cli: cliA, index: 1 });
     const answer = owner.answerSampling;
@@ -580,6 +580,8 @@ describe.each<UpstreamKind>(["stdio", "http"])("the relay through the tunnel, %s
     await refused(
       await owner.post({ jsonrpc: "2.0", id: minted, result: forged }, { responseId: cliB.responseIds[0]! }),
     );
+    // Nor may its own agent on another mcp.
+    await refused(await owner.post({ jsonrpc: "2.0", id: minted, result: forged }, { mcp: PROBE_MCP }));
     // An id nobody asked.
     await refused(await owner.post({ jsonrpc: "2.0", id: `${String(minted)}-never`, result: forged }));
 

@@ -229,8 +229,11 @@ export class Agent {
     return found;
   }
 
-  /** POSTs one raw JSON-RPC message on this agent's session, as its transport would. */
-  async post(message: unknown, options: { responseId?: string; signal?: AbortSignal } = {}): Promise<Response> {
+  /** POSTs one raw JSON-RPC message on this agent's session, as its transport would (or as another agent, or to another mcp). */
+  async post(
+    message: unknown,
+    options: { responseId?: string; mcp?: string; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
@@ -238,7 +241,8 @@ export class Agent {
     };
     if (this.sessionId !== undefined) headers["mcp-session-id"] = this.sessionId;
     if (this.transport.protocolVersion !== undefined) headers["mcp-protocol-version"] = this.transport.protocolVersion;
-    return fetch(this.url, {
+    const url = options.mcp === undefined ? this.url : `http://127.0.0.1:${this.#options.mcpPort}/${options.mcp}`;
+    return fetch(url, {
       method: "POST",
       headers,
       body: JSON.stringify(message),
