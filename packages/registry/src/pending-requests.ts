@@ -12,6 +12,8 @@ export interface PendingRequestOptions {
   onMessage?: (message: JsonRpcMessage) => void;
   /** Runs after an abort of `signal` removed the waiter (to tell the other side). */
   onAbort?: () => void;
+  /** Runs after a timeout removed the waiter, with its message (to tell the other side to stop working on it). */
+  onTimeout?: (message: string) => void;
 }
 
 export interface PendingRequestsOptions {
@@ -34,6 +36,7 @@ interface Waiter {
   signal: AbortSignal | undefined;
   onAbortListener: (() => void) | undefined;
   onMessage: ((message: JsonRpcMessage) => void) | undefined;
+  onTimeout: ((message: string) => void) | undefined;
 }
 
 export const DEFAULT_MAX_PENDING = 1024;
@@ -98,6 +101,7 @@ export class PendingRequests {
         signal: options.signal,
         onAbortListener: undefined,
         onMessage: options.onMessage,
+        onTimeout: options.onTimeout,
       };
       waiter.timer = setTimeout(() => this.#expire(frame.id), timeoutMs);
       if (options.signal) {
@@ -181,7 +185,8 @@ export class PendingRequests {
       waiter.deadline > now
         ? `no answer within the overall limit of ${waiter.maxTimeoutMs} ms`
         : `no answer within ${waiter.timeoutMs} ms`;
-    this.#reject(id, new ConduitError(ConduitErrorCode.Timeout, message));
+    const onTimeout = waiter.onTimeout;
+    if (this.#reject(id, new ConduitError(ConduitErrorCode.Timeout, message))) onTimeout?.(message);
   }
 
   #reject(id: RequestId, error: ConduitError): boolean {

@@ -88,13 +88,20 @@ export class ReverseChannel {
    * (which may carry an upstream's own JSON-RPC error) and rejects with a
    * ConduitError for the conduit's failures (-32002, -32003, -32005). On a v2
    * channel, interim messages reach `options.onMessage` first, and an abort of
-   * `options.signal` also cancels the request on the attach client.
+   * `options.signal` or a timeout also cancels the request on the attach client.
    */
   open(init: ServerRequestInit, options: PendingRequestOptions = {}): Exchange {
     const id = this.#nextId++;
+    // v2: whenever the waiting ends without an answer, the attach client is told, so the upstream stops working on it.
     const answer = this.pending.request(
       { id },
-      this.protocol === 2 ? { ...options, onAbort: () => this.#sendCancel(id, "the HTTP client went away") } : options,
+      this.protocol === 2
+        ? {
+            ...options,
+            onAbort: () => this.#sendCancel(id, "the HTTP client went away"),
+            onTimeout: (message) => this.#sendCancel(id, `timed out: ${message}`),
+          }
+        : options,
     );
     if (!this.pending.has(id)) return { id, answer };
     const frame: ServerRequestFrame = {

@@ -168,11 +168,14 @@ class Model {
     return true;
   }
 
+  /** A timeout tells the attach client too (v2: a cancel frame), so the upstream stops working on it. */
   advance(ms: number): void {
     this.now += ms;
     for (const request of this.requests) {
-      if (request.state === "pending" && Math.min(request.deadline, request.hardDeadline) <= this.now)
+      if (request.state === "pending" && Math.min(request.deadline, request.hardDeadline) <= this.now) {
         request.state = "timeout";
+        if (request.channel !== undefined) this.written[request.channel] = (this.written[request.channel] ?? 0) + 1;
+      }
     }
   }
 

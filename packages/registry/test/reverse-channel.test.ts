@@ -160,6 +160,19 @@ describe("ReverseChannel.request", () => {
     expectConduitError(answered.outcome.error, ConduitErrorCode.Timeout, 504);
     expect(channel.pending.size).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+    // v2: the attach client is told, so the upstream stops working on a request nobody waits for.
+    expect(frames.slice(1).map((frame) => JSON.parse(frame) as unknown)).toEqual([
+      { type: "cancel", id, reason: "timed out: no answer within 250 ms" },
+    ]);
+  });
+
+  it("on a v1 channel a timeout writes nothing more (v1 has no cancel frame)", async () => {
+    const { channel, frames } = recordingChannel({ timeoutMs: 250, protocol: 1 });
+    const answered = watch(channel.request(TOOLS_LIST));
+    vi.advanceTimersByTime(250);
+    await answered.settled;
+    expect(answered.outcome?.kind).toBe("rejected");
+    expect(frames).toHaveLength(1);
   });
 
   it("an aborted request fails with -32002 and its answer is dropped", async () => {
