@@ -41,15 +41,7 @@ import process from "node:process";
 import { clearTimeout, setTimeout } from "node:timers";
 import { URL, fileURLToPath } from "node:url";
 import { BenchFailure, Target, runWindow } from "./lib/loadgen.mjs";
-import {
-  childCount,
-  cpuMicros,
-  killAllNow,
-  pinSelf,
-  rssBytes,
-  runningCount,
-  stopAll,
-} from "./lib/processes.mjs";
+import { childCount, cpuMicros, killAllNow, pinSelf, rssBytes, runningCount, stopAll } from "./lib/processes.mjs";
 import { formatTables } from "./lib/report.mjs";
 import { SYSTEMS } from "./lib/systems.mjs";
 import { formatTop, topSelfTime } from "./profile-top.mjs";
@@ -222,7 +214,12 @@ async function main() {
   const loadavgStart = loadavg();
   const results = {
     date: new Date().toISOString(),
-    command: process.argv.slice(1).join(" "),
+    command: [
+      ...Object.entries(env)
+        .filter(([name]) => name.startsWith("BENCH_"))
+        .map(([name, value]) => `${name}=${value}`),
+      "node bench/peers/run.mjs",
+    ].join(" "),
     machine: {
       nproc: cpus().length,
       cpuModel: readFileSync("/proc/cpuinfo", "utf8").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "unknown",

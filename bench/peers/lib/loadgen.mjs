@@ -24,7 +24,16 @@ export class Target {
     this.name = name;
     this.path = parsed.pathname + parsed.search;
     this.extraHeaders = headers;
-    this.pool = new Pool(parsed.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000 });
+    // Idle connections are closed by this side after 1 s: well inside every server's keep-alive
+    // timeout (5 s for a default node:http server), even for SSE answers that send no Keep-Alive
+    // hint. A connection left idle between this system's windows is otherwise reused just as the
+    // server closes it (ECONNRESET on a POST, which cannot be retried).
+    this.pool = new Pool(parsed.origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 1_000,
+      keepAliveMaxTimeout: 1_000,
+    });
   }
 
   async close() {
