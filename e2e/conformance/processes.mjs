@@ -59,18 +59,22 @@ export function spawnNode(name, args, { env = {}, cwd, onStdout, onStderr } = {}
   return child;
 }
 
-/** Resolves with the first stdout line `match` maps to a value (not undefined); rejects on exit or after `ms`. */
-export function waitForLine(child, match, what, ms) {
+/**
+ * Resolves with the first line of `stream` ("stdout" or "stderr") that `match` maps to a value
+ * (not undefined); rejects on exit or after `ms`.
+ */
+export function waitForLine(child, match, what, ms, stream = "stdout") {
+  const lines = child[stream];
   return new Promise((resolve, reject) => {
     const check = () => {
-      for (const line of child.stdout.lines) {
+      for (const line of lines.lines) {
         const value = match(line);
         if (value !== undefined) return finish(resolve, value);
       }
     };
     const finish = (settle, value) => {
       clearTimeout(timer);
-      child.stdout.waiters.delete(check);
+      lines.waiters.delete(check);
       settle(value);
     };
     const timer = setTimeout(
@@ -83,7 +87,7 @@ export function waitForLine(child, match, what, ms) {
         new Error(`${child.name} exited (${JSON.stringify(exit)}) before ${what}\n${child.stderr.tail()}`),
       ),
     );
-    child.stdout.waiters.add(check);
+    lines.waiters.add(check);
     check();
   });
 }

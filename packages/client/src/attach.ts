@@ -34,6 +34,8 @@ import { UpstreamPool } from "./upstream/pool.js";
 
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
+/** A `subscriptions/listen` stays open at most this long by default (1 h), whatever the silence. */
+const DEFAULT_MAX_LISTEN_MS = 3_600_000;
 const DEFAULT_HEARTBEAT_MS = 30_000;
 /** How long a client-initiated close waits for the server's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 5_000;
@@ -76,6 +78,7 @@ class AttachClient implements AttachSession {
     const mcps = validateMcps(options.mcps);
     const body = encodeBody(options.body);
     const timeoutMs = validateTimeoutMs("upstreamTimeoutMs", options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS);
+    const maxListenMs = validateTimeoutMs("maxListenMs", options.maxListenMs ?? DEFAULT_MAX_LISTEN_MS);
     const heartbeatMs =
       options.heartbeatMs === 0 ? 0 : validateTimeoutMs("heartbeatMs", options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     const maxUpstreams = validateLimit("maxUpstreams", options.maxUpstreams ?? DEFAULT_MAX_UPSTREAMS);
@@ -89,6 +92,7 @@ class AttachClient implements AttachSession {
       declared,
       pool: this.#pool,
       timeoutMs,
+      maxListenMs,
       log,
       publishListChanged: (mcp, list) => this.#publishListChanged(mcp, list),
       relay: undefined,

@@ -5,10 +5,14 @@ import {
   LIST_KINDS,
   McpArgumentsSchema,
   SESSION_TERMINATE,
+  decodeArgumentsHeader,
+  declaresSessionlessRevision,
+  isLongLivedMethod,
   listChangedMethod,
   type InitializeServerRequestParams,
   type InitializeServerResponseResult,
   type ListKind,
+  type McpArguments,
   type McpKind,
   type ServerRequestFrame,
   type ServerResponseFrame,
@@ -18,6 +22,7 @@ import { forLog } from "./log-text.js";
 import type { Relay } from "./relay.js";
 import type { Logger, UpstreamSpec } from "./types.js";
 import { UpstreamConnection } from "./upstream/connection.js";
+import { upstreamRequestHeaders } from "./upstream/http.js";
 import type { UpstreamMessage } from "./upstream/jsonrpc-peer.js";
 import type { UpstreamPool } from "./upstream/pool.js";
 
@@ -27,6 +32,8 @@ export interface ServerRequestContext {
   declared: ReadonlySet<string>;
   pool: UpstreamPool;
   timeoutMs: number;
+  /** The bound of a long-lived request (`subscriptions/listen`) instead of `timeoutMs`. */
+  maxListenMs: number;
   log: Logger;
   /** Sends an `mcp_list_changed` client_request on the socket. */
   publishListChanged: (mcp: McpKind, list: ListKind) => void;
@@ -110,28 +117,13 @@ async function initialize(
   context: ServerRequestContext,
 ): Promise<InitializeServerResponseResult> {
   const params = parseInitializeParams(frame.params);
-  const spec = context.mcps.get(frame.mcp);
-  if (!spec) {
-    throw new ConduitClientError(ConduitErrorCode.UpstreamFailed, `no upstream configured for mcp ${frame.mcp}`);
-  }
-
-  const connection = UpstreamConnection.create({
-    mcp: frame.mcp,
-    spec,
-    args: params.arguments,
-    log: context.log,
-    onNotification: (conn, method) => onUpstreamNotification(conn, method, context),
-    ...(context.relay === undefined
-      ? {}
-      : {
-          onUnrelated: (conn: UpstreamConnection, message: UpstreamMessage) => context.relay?.unrelated(conn, message),
-        }),
-    ...(responseIdOf(frame) === undefined ? {} : { responseId: responseIdOf(frame) }),
-    onClose: (conn) => {
-      context.pool.forget(conn);
-      context.relay?.dropConnection(conn);
-    },
-  });
+  const responseId = responseIdOf(frame);
+  const connection = newConnection(
+    frame.mcp,
+    params.arguments,
+    context,
+    responseId === undefined ? {} : { responseId },
+  );
   const tracked = context.pool.track(connection);
   if (tracked === "full") throw upstreamLimitReached(context);
   if (tracked === "shut-down") throw shuttingDown();
@@ -170,7 +162,7 @@ async function forwardNotification(
   frame: ServerRequestFrame,
   context: ServerRequestContext,
 ): Promise<Record<string, never>> {
-  const connection = sessionConnection(frame, context);
+  const connection = await connectionFor(frame, context);
   if (DROPPED_NOTIFICATIONS.has(frame.method)) {
     context.log("debug", `not forwarding ${forLog(frame.method)} to ${connection.description}`);
   } else {
@@ -179,25 +171,116 @@ async function forwardNotification(
   return {};
 }
 
-/** On v2 the call relays what the upstream sends while it runs, and can be cancelled by the API. */
-function forwardRequest(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {
-  const connection = sessionConnection(frame, context);
+/**
+ * On v2 the call relays what the upstream sends while it runs, and can be cancelled by the API.
+ * A long-lived request (`subscriptions/listen`) is bounded by maxListenMs, not by the silence timeout.
+ */
+async function forwardRequest(frame: ServerRequestFrame, context: ServerRequestContext): Promise<unknown> {
+  const connection = await connectionFor(frame, context);
+  const timeoutMs = isLongLivedMethod(frame.method) ? context.maxListenMs : context.timeoutMs;
+  const headers = upstreamRequestHeaders(frame.headers);
+  const options = {
+    ...(isLongLivedMethod(frame.method) ? { maxTimeoutMs: context.maxListenMs } : {}),
+    ...(headers === undefined ? {} : { headers }),
+  };
   const relay = context.relay;
-  if (relay === undefined) return connection.peer.request(frame.method, frame.params, context.timeoutMs);
-  const call = connection.peer.call(frame.method, frame.params, context.timeoutMs, (message) =>
-    relay.interim(frame.id, connection, message),
+  if (relay === undefined) {
+    return connection.peer.call(frame.method, frame.params, timeoutMs, undefined, options).answer;
+  }
+  const call = connection.peer.call(
+    frame.method,
+    frame.params,
+    timeoutMs,
+    (message) => relay.interim(frame.id, connection, message),
+    options,
   );
   relay.track(frame.id, connection, call.id);
   return call.answer.finally(() => relay.untrack(frame.id));
 }
 
-function sessionConnection(frame: ServerRequestFrame, context: ServerRequestContext): UpstreamConnection {
+/**
+ * The connection a request or notification goes to: its session's when it
+ * carries an Mcp-Session-Id; the shared sessionless one of its mcp when it
+ * carries none and declares MCP 2026-07-28 or later (MCP-Protocol-Version
+ * header or `_meta` protocol version); otherwise -32001, so the route answers
+ * 404 and a 2025-era client re-initializes.
+ */
+function connectionFor(frame: ServerRequestFrame, context: ServerRequestContext): Promise<UpstreamConnection> {
   const sessionId = sessionIdOf(frame);
+  if (
+    sessionId === undefined &&
+    declaresSessionlessRevision(headerOf(frame, Header.McpProtocolVersion), frame.params)
+  ) {
+    return sharedConnection(frame, context);
+  }
   const connection = sessionId === undefined ? undefined : context.pool.get(sessionId);
   if (!connection || connection.mcp !== frame.mcp) {
-    throw new ConduitClientError(ConduitErrorCode.NoReverseChannel, UNKNOWN_SESSION);
+    return Promise.reject(new ConduitClientError(ConduitErrorCode.NoReverseChannel, UNKNOWN_SESSION));
   }
+  return Promise.resolve(connection);
+}
+
+/**
+ * The shared sessionless connection of the frame's mcp, started on first use
+ * with the arguments of its `X-OBJECTIVEAI-ARGUMENTS` header (decoded as for
+ * initialize). There is one per mcp and argument set: an agent never reaches a
+ * process started with another agent's arguments. No initialize handshake is
+ * sent (a 2026-07-28 upstream has none); it counts against maxUpstreams.
+ */
+function sharedConnection(frame: ServerRequestFrame, context: ServerRequestContext): Promise<UpstreamConnection> {
+  const args = decodeArgumentsHeader(headerOf(frame, Header.Arguments));
+  const key = `${frame.mcp}\n${JSON.stringify(args)}`;
+  return context.pool.shared(key, () => openShared(frame.mcp, args, key, context));
+}
+
+async function openShared(
+  mcp: McpKind,
+  args: McpArguments,
+  key: string,
+  context: ServerRequestContext,
+): Promise<UpstreamConnection> {
+  const connection = newConnection(mcp, args, context, { sharedKey: key });
+  const tracked = context.pool.track(connection);
+  if (tracked === "full") throw upstreamLimitReached(context);
+  if (tracked === "shut-down") throw shuttingDown();
+  try {
+    await connection.start(context.log);
+  } catch (error) {
+    context.pool.forget(connection);
+    throw error;
+  }
+  context.log("info", `${connection.description} serves sessionless requests`);
   return connection;
+}
+
+/** A connection to `mcp`'s upstream, not started; its closing frees its pool slot and its relayed requests. */
+function newConnection(
+  mcp: McpKind,
+  args: McpArguments,
+  context: ServerRequestContext,
+  owner: { responseId?: string; sharedKey?: string },
+): UpstreamConnection {
+  const spec = context.mcps.get(mcp);
+  if (!spec) {
+    throw new ConduitClientError(ConduitErrorCode.UpstreamFailed, `no upstream configured for mcp ${mcp}`);
+  }
+  return UpstreamConnection.create({
+    mcp,
+    spec,
+    args,
+    log: context.log,
+    onNotification: (conn, method) => onUpstreamNotification(conn, method, context),
+    ...(context.relay === undefined
+      ? {}
+      : {
+          onUnrelated: (conn: UpstreamConnection, message: UpstreamMessage) => context.relay?.unrelated(conn, message),
+        }),
+    ...owner,
+    onClose: (conn) => {
+      context.pool.forget(conn);
+      context.relay?.dropConnection(conn);
+    },
+  });
 }
 
 function onUpstreamNotification(connection: UpstreamConnection, method: string, context: ServerRequestContext): void {

@@ -22,6 +22,11 @@ export interface AttachOptions {
   /** Per upstream call; default 60 000. */
   upstreamTimeoutMs?: number;
   /**
+   * The longest a long-lived upstream call (`subscriptions/listen`, MCP 2026-07-28) may stay
+   * open, in ms (default 3 600 000): it is not ended by `upstreamTimeoutMs` of silence.
+   */
+  maxListenMs?: number;
+  /**
    * The client pings the server at this interval (default 30 000; 0 turns it off). A server that
    * sends nothing back — no pong, ping or frame — for two intervals is taken as gone: the socket is
    * terminated (outcome `abnormal`) and every upstream shut down. The opening handshake has the

@@ -21,20 +21,26 @@ function sseEvent(json: string): string {
  * final response (or a JSON-RPC error event, once headers are out) ends it.
  * A reader that lets more than `maxBufferedBytes` pile up is cut off: `onOverflow`
  * runs (the caller cancels the request) and the response is destroyed.
+ * With `keepaliveMs` (long-lived requests such as `subscriptions/listen`), a
+ * started stream gets a `: keepalive` comment at that period, so idle timeouts
+ * of the client or of intermediaries do not end a quiet subscription.
  */
 export class CallReply {
   readonly #res: ServerResponse;
   readonly #id: JsonRpcId;
   readonly #maxBufferedBytes: number;
   readonly #onOverflow: () => void;
+  readonly #keepaliveMs: number;
+  #keepalive: NodeJS.Timeout | undefined;
   #streaming = false;
   #overflowed = false;
 
-  constructor(res: ServerResponse, id: JsonRpcId, maxBufferedBytes: number, onOverflow: () => void) {
+  constructor(res: ServerResponse, id: JsonRpcId, maxBufferedBytes: number, onOverflow: () => void, keepaliveMs = 0) {
     this.#res = res;
     this.#id = id;
     this.#maxBufferedBytes = maxBufferedBytes;
     this.#onOverflow = onOverflow;
+    this.#keepaliveMs = keepaliveMs;
   }
 
   get streaming(): boolean {
@@ -48,6 +54,7 @@ export class CallReply {
     if (!this.#streaming) {
       this.#streaming = true;
       res.writeHead(200, SSE_HEADERS);
+      this.#startKeepalive();
     }
     res.write(sseEvent(JSON.stringify(message)));
     if (res.writableLength > this.#maxBufferedBytes) {
@@ -59,9 +66,10 @@ export class CallReply {
 
   /** The final answer, as JSON or as the stream's last event. */
   final(result: ForwardResult): void {
+    this.#stopKeepalive();
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return;
-    if (result instanceof ConduitError && result.code === ConduitErrorCode.Cancelled) {
+    if (isCancelled(result)) {
       // The agent cancelled: MCP sends no response for a cancelled request, so the stream just ends.
       if (!this.#streaming) res.writeHead(200, SSE_HEADERS);
       res.end();
@@ -73,6 +81,32 @@ export class CallReply {
     }
     res.end(sseEvent(responseJson(this.#id, result)));
   }
+
+  #startKeepalive(): void {
+    if (this.#keepaliveMs <= 0) return;
+    const res = this.#res;
+    this.#keepalive = setInterval(() => {
+      if (res.destroyed || res.writableEnded) this.#stopKeepalive();
+      else res.write(": keepalive\n\n");
+    }, this.#keepaliveMs);
+    this.#keepalive.unref();
+    res.once("close", () => this.#stopKeepalive());
+  }
+
+  #stopKeepalive(): void {
+    if (this.#keepalive === undefined) return;
+    clearInterval(this.#keepalive);
+    this.#keepalive = undefined;
+  }
+}
+
+/**
+ * Cancelled by the agent (the route's own -32800), or ended by the attach client
+ * as cancelled (an upstream that tore a subscription down): no response is sent.
+ */
+function isCancelled(result: ForwardResult): boolean {
+  if (result instanceof ConduitError) return result.code === ConduitErrorCode.Cancelled;
+  return "error" in result && result.conduit === true && result.error.code === ConduitErrorCode.Cancelled;
 }
 
 /** The conduit's own errors carry their HTTP status; an upstream's JSON-RPC error travels inside a 200. */

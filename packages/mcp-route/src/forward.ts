@@ -33,6 +33,8 @@ export interface ForwardOptions {
   onMessage?: (message: JsonRpcMessage) => void;
   /** Called with the exchange as soon as it is open (so it can be cancelled by id). */
   onOpen?: (channel: ReverseChannel, exchange: Exchange) => void;
+  /** A long-lived request (`subscriptions/listen`): bounded by `maxListenMs` instead of the silence timeout. */
+  longLived?: boolean;
 }
 
 /**
@@ -64,9 +66,11 @@ export async function forward(
     });
   }
   try {
+    const timeoutMs = options.longLived === true ? ctx.maxListenMs : ctx.timeoutMs;
+    const maxTimeoutMs = options.longLived === true ? ctx.maxListenMs : ctx.maxTimeoutMs;
     const exchange = channel.open(
       { mcp: target.mcp, method, params, headers: forwardHeaders(req) },
-      { timeoutMs: ctx.timeoutMs, maxTimeoutMs: ctx.maxTimeoutMs, signal, onMessage: options.onMessage },
+      { timeoutMs, maxTimeoutMs, signal, onMessage: options.onMessage },
     );
     options.onOpen?.(channel, exchange);
     return await exchange.answer;

@@ -32,6 +32,11 @@ export interface McpRouteOptions {
   timeoutMs?: number;
   /** The longest a forwarded request may last however many interim messages extend it, ms. Default 10 × timeoutMs. */
   maxTimeoutMs?: number;
+  /**
+   * The longest a long-lived request (`subscriptions/listen` of MCP 2026-07-28) may stay open, ms:
+   * it is not cut by the silence timeout, only by this bound (then `-32003`). Default 3 600 000 (1 h).
+   */
+  maxListenMs?: number;
   /** Bytes an agent may leave unread on a streamed POST answer before the request is cancelled and the stream cut. Default 4 MiB. */
   maxStreamBufferBytes?: number;
   /** Upstream messages held per GET stream for a slow reader; past it the stream is ended. Default 256. */
@@ -48,6 +53,7 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SSE_KEEPALIVE_MS = 15_000;
 export const DEFAULT_MAX_STREAM_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_QUEUED_MESSAGES = 256;
+export const DEFAULT_MAX_LISTEN_MS = 60 * 60 * 1000;
 
 /** The options with defaults applied, shared by every request of one route. */
 export interface RouteContext {
@@ -55,6 +61,7 @@ export interface RouteContext {
   readonly listeners: McpListenerRegistry;
   readonly timeoutMs: number;
   readonly maxTimeoutMs: number;
+  readonly maxListenMs: number;
   readonly maxStreamBufferBytes: number;
   readonly maxQueuedMessages: number;
   readonly maxBodyBytes: number;
@@ -95,6 +102,7 @@ export function resolveRouteContext(options: McpRouteOptions): RouteContext {
       timeoutMs,
       MAX_TIMER_MS,
     ),
+    maxListenMs: checked("maxListenMs", options.maxListenMs, DEFAULT_MAX_LISTEN_MS, 1, MAX_TIMER_MS),
     maxStreamBufferBytes: checked(
       "maxStreamBufferBytes",
       options.maxStreamBufferBytes,

@@ -6,6 +6,7 @@ import {
   JsonRpcErrorCode,
   decodeArgumentsHeader,
   isInitializeServerResponseResult,
+  isLongLivedMethod,
   jsonRpcRequestId,
   type JsonRpcMessage,
 } from "@conduit/protocol";
@@ -19,6 +20,7 @@ import { sendAccepted, sendError, sendErrorObject, sendResultJson, sendTooLarge 
 import { ACCEPTS_BOTH, acceptMask, isJsonContentType } from "./media-type.js";
 import type { RouteContext } from "./options.js";
 import { ABORTED, TOO_LARGE, readBody } from "./read-body.js";
+import { isSessionless, toAgentSubscription, toAgentSubscriptionResult } from "./sessionless.js";
 
 // Mcp-Session-Id must be visible ASCII (MCP Streamable HTTP); anything else could not be a header anyway.
 // Capped so it fits the 16 KiB header limit of Node and undici, both in this reply and when the
@@ -111,24 +113,29 @@ async function call(
 ): Promise<void> {
   const started = startClock(ctx);
   const key = InFlightCalls.key(target.responseId, target.mcp, sessionIdOf(req), id);
+  // A sessionless (2026-07-28) request is cancelled by closing its stream, never by a
+  // notification: its agent-side id is not unique without a session, so it is not indexed.
+  const indexed = !isSessionless(req, params);
+  const longLived = isLongLivedMethod(method);
   let exchangeId = 0;
-  const reply = new CallReply(res, id, ctx.maxStreamBufferBytes, () =>
-    ctx.calls.cancel(key, "the agent does not read its stream"),
-  );
+  let abandon: (() => void) | undefined;
+  const reply = new CallReply(res, id, ctx.maxStreamBufferBytes, () => abandon?.(), longLived ? ctx.keepaliveMs : 0);
   const result = await forward(ctx, req, target, method, params, {
     res,
+    longLived,
     onOpen: (channel, exchange) => {
       exchangeId = exchange.id;
-      ctx.calls.add(key, channel, exchange.id);
+      abandon = () => channel.cancel(exchange.id, "the agent does not read its stream");
+      if (indexed) ctx.calls.add(key, channel, exchange.id);
     },
     onMessage: (message) => {
       recordUpstreamRequest(ctx, target, message);
-      reply.interim(message);
+      reply.interim(longLived ? toAgentSubscription(message, id) : message);
     },
   });
-  ctx.calls.remove(key, exchangeId);
+  if (indexed) ctx.calls.remove(key, exchangeId);
   reportForwarded(ctx, method, target, started, outcomeOf(result));
-  reply.final(result);
+  reply.final(longLived ? toAgentSubscriptionResult(result, id) : result);
 }
 
 /** An upstream request inside a relayed stream may be answered only by this agent, on this mcp. */
@@ -181,6 +188,9 @@ function notify(
 ): void {
   sendAccepted(res);
   if (method === CANCELLED_NOTIFICATION) {
+    // MCP 2026-07-28 over HTTP: closing the response stream is the cancel (done already);
+    // a sessionless cancel names an id that other clients of this agent may use too.
+    if (isSessionless(req, params)) return;
     const requestId = (params as { requestId?: unknown } | undefined)?.requestId;
     if (typeof requestId !== "string" && typeof requestId !== "number") return;
     const reason = (params as { reason?: unknown }).reason;

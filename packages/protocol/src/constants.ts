@@ -23,6 +23,7 @@ export const Header = {
   ResponseId: "x-objectiveai-response-id",
   Arguments: "x-objectiveai-arguments",
   McpSessionId: "mcp-session-id",
+  McpProtocolVersion: "mcp-protocol-version",
 } as const;
 
 /** The server_request method a DELETE on the MCP route becomes. */

@@ -5,6 +5,7 @@ export * from "./constants.js";
 export * from "./ids.js";
 export * from "./arguments-header.js";
 export * from "./initialize.js";
+export * from "./mcp-revisions.js";
 export * from "./codec.js";
 export * from "./json-rpc.js";
 export * from "./json-schema.js";

@@ -15,6 +15,7 @@ interface AttachFlags {
   quiet?: boolean;
   verbose?: boolean;
   upstreamTimeout: number;
+  maxListen: number;
   maxUpstreams: number;
 }
 
@@ -33,7 +34,8 @@ Upstreams (--mcp <kind>=<upstream>):
   (Streamable HTTP) or a command line, split like a shell does (quotes, backslashes,
   leading NAME=value words set environment variables) but never run through a shell.
   A stdio upstream is spawned once per MCP session, with the session's arguments
-  appended as --<name> <value> (or --<name> alone for a null value). At most
+  appended as --<name> <value> (or --<name> alone for a null value); sessionless
+  MCP 2026-07-28 requests share one per mcp and argument set. At most
   --max-upstreams connections (stdio processes and HTTP sessions together) are live
   at once; past it the API's initialize is answered -32005 and nothing is spawned.
 
@@ -80,6 +82,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .option("--verbose", "log debug details to stderr")
     .option("--upstream-timeout <ms>", "time limit for each upstream MCP call", parseTimeoutMs, 60_000)
     .option(
+      "--max-listen <ms>",
+      "longest a subscriptions/listen (MCP 2026-07-28) stays open upstream; silence does not end it",
+      parseTimeoutMs,
+      3_600_000,
+    )
+    .option(
       "--max-upstreams <n>",
       "most upstream connections (stdio processes and HTTP sessions) live at once; past it initialize is refused",
       parseLimit,
@@ -107,6 +115,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           json: flags.json === true,
           verbosity: flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal",
           upstreamTimeoutMs: flags.upstreamTimeout,
+          maxListenMs: flags.maxListen,
           maxUpstreams: flags.maxUpstreams,
         },
         io,

@@ -19,6 +19,7 @@ export interface AttachCommand {
   json: boolean;
   verbosity: Verbosity;
   upstreamTimeoutMs: number;
+  maxListenMs: number;
   maxUpstreams: number;
 }
 
@@ -59,6 +60,7 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
         headers: command.headers,
         signal: controller.signal,
         upstreamTimeoutMs: command.upstreamTimeoutMs,
+        maxListenMs: command.maxListenMs,
         maxUpstreams: command.maxUpstreams,
         logger: log,
       });

@@ -4,7 +4,7 @@ import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/cl
 import { errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
-import { createHttpTransport } from "./http.js";
+import { HttpRequests, createHttpTransport } from "./http.js";
 import { JsonRpcPeer, withTimeout, type UpstreamMessage } from "./jsonrpc-peer.js";
 import { createStdioTransport } from "./stdio.js";
 
@@ -16,8 +16,10 @@ export interface OpenUpstreamOptions {
   onNotification: (connection: UpstreamConnection, method: string, params: unknown) => void;
   /** conduit.v2: the upstream's messages that belong to no request in flight; unset on v1. */
   onUnrelated?: (connection: UpstreamConnection, message: UpstreamMessage) => void;
-  /** The agent whose initialize opened this connection (its X-OBJECTIVEAI-RESPONSE-ID). */
+  /** The agent whose initialize opened this connection (its X-OBJECTIVEAI-RESPONSE-ID); none for a shared one. */
   responseId?: string;
+  /** Set for the shared sessionless connection (MCP 2026-07-28) of one mcp and argument set: its pool key. */
+  sharedKey?: string;
   /** Called once when the connection has closed (exit, transport failure or close()). */
   onClose: (connection: UpstreamConnection) => void;
 }
@@ -25,12 +27,16 @@ export interface OpenUpstreamOptions {
 type AnyTransport =
   { kind: "stdio"; transport: StdioClientTransport } | { kind: "http"; transport: StreamableHTTPClientTransport };
 
-/** One live connection to one upstream MCP server (one per Mcp-Session-Id). */
+/**
+ * One live connection to one upstream MCP server: one per Mcp-Session-Id, or
+ * the shared sessionless one of an mcp (several agents' requests, no owner).
+ */
 export class UpstreamConnection {
   readonly mcp: McpKind;
   readonly peer: JsonRpcPeer;
-  /** The agent whose session this is, for messages that belong to no request. */
+  /** The agent whose session this is, for messages that belong to no request; none on a shared connection. */
   readonly responseId: string | undefined;
+  readonly sharedKey: string | undefined;
   /** The Mcp-Session-Id minted for it, once bound. */
   sessionId: string | undefined;
   readonly #transport: AnyTransport;
@@ -40,17 +46,20 @@ export class UpstreamConnection {
 
   private constructor(options: OpenUpstreamOptions) {
     this.mcp = options.mcp;
-    this.responseId = options.responseId;
+    this.responseId = options.sharedKey === undefined ? options.responseId : undefined;
+    this.sharedKey = options.sharedKey;
     const { spec } = options;
     this.#label = spec.kind === "stdio" ? spec.command : urlForLogs(spec.url);
-    const name = `upstream ${forLog(options.mcp)}`;
+    const name = `upstream ${forLog(options.mcp)}${options.sharedKey === undefined ? "" : " (shared, sessionless)"}`;
+    const requests = spec.kind === "http" ? new HttpRequests() : undefined;
     this.#transport =
       spec.kind === "stdio"
         ? { kind: "stdio", transport: createStdioTransport(spec, options.args, name, options.log) }
-        : { kind: "http", transport: createHttpTransport(spec, options.args) };
+        : { kind: "http", transport: createHttpTransport(spec, options.args, requests as HttpRequests) };
     this.peer = new JsonRpcPeer(this.#transport.transport, {
       name,
       log: options.log,
+      ...(requests === undefined ? {} : { requestHooks: requests }),
       onNotification: (method, params) => options.onNotification(this, method, params),
       ...(options.onUnrelated === undefined
         ? {}
@@ -85,7 +94,8 @@ export class UpstreamConnection {
 
   get description(): string {
     const pid = this.pid;
-    return `upstream ${forLog(this.mcp)} (${this.#label}${pid === null ? "" : `, pid ${pid}`})`;
+    const shared = this.sharedKey === undefined ? "" : ", shared sessionless";
+    return `upstream ${forLog(this.mcp)} (${this.#label}${pid === null ? "" : `, pid ${pid}`}${shared})`;
   }
 
   get isClosed(): boolean {

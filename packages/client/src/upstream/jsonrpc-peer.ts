@@ -1,4 +1,11 @@
-import { CANCELLED_NOTIFICATION, ConduitErrorCode, JsonRpcErrorCode, PROGRESS_NOTIFICATION } from "@conduit/protocol";
+import {
+  CANCELLED_NOTIFICATION,
+  ConduitErrorCode,
+  JsonRpcErrorCode,
+  PROGRESS_NOTIFICATION,
+  isLongLivedMethod,
+  subscriptionIdOf,
+} from "@conduit/protocol";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { ConduitClientError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
@@ -26,6 +33,26 @@ interface Pending {
   interim: InterimHandler | undefined;
   /** The agent's own progressToken, replaced upstream by this request's id. */
   progressToken: string | number | undefined;
+  /** `subscriptions/listen`: only messages stamped with its id belong to it. */
+  longLived: boolean;
+}
+
+/** Per-call options besides the silence timeout. */
+export interface CallOptions {
+  /** The longest the call may last however often interim messages extend it (default MAX_TIMEOUT_FACTOR × timeoutMs). */
+  maxTimeoutMs?: number;
+  /** HTTP headers of the agent's request that this one request should carry (a Streamable HTTP upstream). */
+  headers?: Record<string, string>;
+}
+
+/** What a transport may do per request besides sending it (an HTTP upstream: headers and per-request streams). */
+export interface RequestHooks {
+  /** Right before request `id` is sent. */
+  beforeSend(id: number, headers: Record<string, string> | undefined): void;
+  /** Request `id` was cancelled: end what carries it (an HTTP upstream closes its response stream). */
+  abort(id: number): void;
+  /** Request `id` settled: forget it. */
+  release(id: number): void;
 }
 
 export interface JsonRpcPeerOptions {
@@ -41,6 +68,7 @@ export interface JsonRpcPeerOptions {
   onUnrelated?: (message: UpstreamMessage) => void;
   /** Called once, when the transport has closed. */
   onClose: () => void;
+  requestHooks?: RequestHooks;
 }
 
 /** How many times its silence timeout a request may last in all while interim messages keep it alive. */
@@ -59,17 +87,30 @@ export interface UpstreamCall {
  * would substitute its own initialize), and the relay of what the upstream
  * sends while a request runs.
  *
- * Relating an upstream message to a request (stdio gives no marker): a
- * progress notification belongs to the request whose progressToken it names
- * (each relayed request's token is replaced by its own upstream id, so tokens
- * never collide); any other message belongs to the one relayed request in
- * flight when there is exactly one, and to the session otherwise.
+ * Relating an upstream message to a request (stdio gives no marker), in this order:
+ * 1. a message stamped with `_meta["io.modelcontextprotocol/subscriptionId"]`
+ *    (MCP 2026-07-28) belongs to the `subscriptions/listen` in flight with that
+ *    upstream id, and to no request when there is none;
+ * 2. a progress notification belongs to the request whose progressToken it names
+ *    (each relayed request's token is replaced by its own upstream id, so tokens
+ *    never collide);
+ * 3. the upstream's `notifications/cancelled` naming a `subscriptions/listen` in
+ *    flight is that subscription's teardown: relayed to it, then the call ends
+ *    as cancelled;
+ * 4. any other message belongs to the one relayed request in flight when there is
+ *    exactly one, not counting long-lived ones (every message of a subscription
+ *    is stamped, rule 1, so an unstamped one is never a subscription's), and to
+ *    no request otherwise (the session's GET stream, or nobody on a shared
+ *    sessionless connection).
+ * Rule 4 is safe on a connection several agents share: with exactly one request
+ * in flight no other agent's request can be running, and a stdio upstream sends a
+ * request's notifications before its response.
  */
 export class JsonRpcPeer {
   readonly #transport: Transport;
   readonly #options: JsonRpcPeerOptions;
   readonly #pending = new Map<number, Pending>();
-  /** Requests in flight that relay interim messages (those with an InterimHandler). */
+  /** Requests in flight that relay interim messages (those with an InterimHandler), long-lived ones not counted. */
   #relaying = 0;
   #nextId = 1;
   #closed = false;
@@ -101,11 +142,18 @@ export class JsonRpcPeer {
    * reach `interim` until it settles, each one restarting its silence timeout
    * (within MAX_TIMEOUT_FACTOR × timeoutMs in all).
    */
-  call(method: string, params: unknown, timeoutMs: number, interim?: InterimHandler): UpstreamCall {
+  call(
+    method: string,
+    params: unknown,
+    timeoutMs: number,
+    interim?: InterimHandler,
+    options: CallOptions = {},
+  ): UpstreamCall {
     if (this.#closed) return { id: 0, answer: Promise.reject(upstreamFailed(`${this.#options.name} is closed`)) };
     const id = this.#nextId++;
     const agentToken = interim === undefined ? undefined : progressTokenOf(params);
     const sentParams = agentToken === undefined ? params : withProgressToken(params, id);
+    const longLived = isLongLivedMethod(method);
     const answer = new Promise<unknown>((resolve, reject) => {
       const now = performance.now();
       const timer = setTimeout(() => this.#expire(id), timeoutMs);
@@ -116,12 +164,14 @@ export class JsonRpcPeer {
         timer,
         timeoutMs,
         deadline: now + timeoutMs,
-        hardDeadline: now + Math.min(timeoutMs * MAX_TIMEOUT_FACTOR, MAX_TIMER_MS),
+        hardDeadline: now + Math.min(options.maxTimeoutMs ?? timeoutMs * MAX_TIMEOUT_FACTOR, MAX_TIMER_MS),
         interim,
         progressToken: agentToken,
+        longLived,
       });
-      if (interim !== undefined) this.#relaying += 1;
+      if (interim !== undefined && !longLived) this.#relaying += 1;
       const message = withParams({ jsonrpc: "2.0", id, method }, sentParams);
+      this.#options.requestHooks?.beforeSend(id, options.headers);
       this.#transport.send(message).catch((error: unknown) => {
         this.#settle(id, upstreamFailed(`${this.#options.name}: sending ${method} failed: ${errorMessage(error)}`));
       });
@@ -147,6 +197,7 @@ export class JsonRpcPeer {
    */
   cancel(id: number, reason: string, timeoutMs: number): boolean {
     if (!this.#pending.has(id)) return false;
+    this.#options.requestHooks?.abort(id);
     this.#settle(id, new ConduitClientError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
     this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason }, timeoutMs).catch(() => undefined);
     return true;
@@ -176,6 +227,7 @@ export class JsonRpcPeer {
       pending.timer = setTimeout(() => this.#expire(id), Math.max(1, Math.ceil(until - now)));
       return;
     }
+    this.#options.requestHooks?.abort(id);
     this.#settle(
       id,
       upstreamFailed(`${this.#options.name} did not answer ${pending.method} within ${pending.timeoutMs} ms`),
@@ -191,7 +243,8 @@ export class JsonRpcPeer {
     if (!pending) return;
     this.#pending.delete(id);
     clearTimeout(pending.timer);
-    if (pending.interim !== undefined) this.#relaying -= 1;
+    if (pending.interim !== undefined && !pending.longLived) this.#relaying -= 1;
+    this.#options.requestHooks?.release(id);
     if (outcome instanceof Error) pending.reject(outcome);
     else pending.resolve(outcome.result);
   }
@@ -219,6 +272,11 @@ export class JsonRpcPeer {
   /** A notification or request from the upstream: to its request in flight, to the session, or (v1) handled here. */
   #incoming(message: UpstreamMessage): void {
     const isRequest = message.id !== undefined;
+    const subscription = this.#options.onUnrelated === undefined ? undefined : this.#subscriptionOf(message);
+    if (subscription !== undefined) {
+      this.#relay(subscription, message);
+      return;
+    }
     if (!isRequest && message.method.endsWith("/list_changed")) {
       this.#options.onNotification(message.method, message.params);
       return;
@@ -228,9 +286,44 @@ export class JsonRpcPeer {
       else this.#options.onNotification(message.method, message.params);
       return;
     }
+    const torn = this.#torndownSubscription(message);
+    if (torn !== undefined) {
+      this.#relay(torn.pending, message);
+      this.#settle(
+        torn.id,
+        new ConduitClientError(ConduitErrorCode.Cancelled, "cancelled: the upstream tore the subscription down"),
+      );
+      return;
+    }
     const related = this.#relatedTo(message);
     if (related === undefined) {
       this.#options.onUnrelated(message);
+      return;
+    }
+    this.#relay(related, message);
+  }
+
+  /** Rule 1: a message stamped with a subscription id (the listen's upstream id); `null` when it names none in flight. */
+  #subscriptionOf(message: UpstreamMessage): Pending | null | undefined {
+    const stamped = subscriptionIdOf(message.params);
+    if (stamped === undefined) return undefined;
+    const pending = typeof stamped === "number" ? this.#pending.get(stamped) : undefined;
+    return pending?.longLived === true && pending.interim !== undefined ? pending : null;
+  }
+
+  /** Rule 3: the upstream's notifications/cancelled naming a subscriptions/listen of ours in flight. */
+  #torndownSubscription(message: UpstreamMessage): { id: number; pending: Pending } | undefined {
+    if (message.method !== CANCELLED_NOTIFICATION || message.id !== undefined) return undefined;
+    const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
+    const pending = typeof requestId === "number" ? this.#pending.get(requestId) : undefined;
+    if (pending?.longLived !== true || pending.interim === undefined) return undefined;
+    return { id: requestId as number, pending };
+  }
+
+  #relay(related: Pending | null, message: UpstreamMessage): void {
+    if (related === null) {
+      // Stamped for a subscription that is not (or no longer) in flight: it belongs to no one.
+      this.#options.onUnrelated?.(message);
       return;
     }
     related.deadline = performance.now() + related.timeoutMs;
@@ -251,7 +344,8 @@ export class JsonRpcPeer {
       if (pending?.progressToken !== undefined) return pending;
     }
     if (this.#relaying !== 1) return undefined;
-    for (const pending of this.#pending.values()) if (pending.interim !== undefined) return pending;
+    for (const pending of this.#pending.values())
+      if (pending.interim !== undefined && !pending.longLived) return pending;
     return undefined;
   }
 
