@@ -55,7 +55,7 @@ function listen(server: Server, port: number, address: string): Promise<number> 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const registry = new ReverseChannelRegistry();
   const listeners = new McpListenerRegistry({ maxSubscribersPerId: config.maxSseSubscribersPerId });
-  const running = new RunningAgents();
+  const running = new RunningAgents({ maxNotifyBytesPerAgent: config.maxNotifyBytesPerAgent });
   const shutdown = new AbortController();
   const conduit = new Conduit({
     registry,

@@ -17,6 +17,7 @@ export interface Config {
   maxSseSubscribersPerId: number;
   wsMaxFrameBytes: number;
   maxBodyBytes: number;
+  maxNotifyBytesPerAgent: number;
   heartbeatMs: number;
   idleTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -170,6 +171,14 @@ export const CONFIG_VARS = [
     flag: "max-body-bytes",
     default: String(4 * MIB),
     description: "largest POST body (public and MCP route)",
+    schema: integer(1),
+  }),
+  spec({
+    key: "maxNotifyBytesPerAgent",
+    env: "MAX_NOTIFY_BYTES_PER_AGENT",
+    flag: "max-notify-bytes-per-agent",
+    default: String(MIB),
+    description: "UTF-8 bytes of notify content an agent retains over its life (queued + delivered)",
     schema: integer(1),
   }),
   spec({

@@ -31,6 +31,7 @@ describe("configuration", () => {
       maxSseSubscribersPerId: 16,
       wsMaxFrameBytes: 16 * 1024 * 1024,
       maxBodyBytes: 4 * 1024 * 1024,
+      maxNotifyBytesPerAgent: 1024 * 1024,
       heartbeatMs: 15_000,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 10_000,
@@ -61,6 +62,7 @@ describe("configuration", () => {
       [[], { OPENAI_BASE_URL: "ftp://x" }, /OPENAI_BASE_URL/],
       [[], { API_KEYS: " , " }, /API_KEYS/],
       [["--max-body-bytes", "lots"], {}, /MAX_BODY_BYTES/],
+      [[], { MAX_NOTIFY_BYTES_PER_AGENT: "0" }, /MAX_NOTIFY_BYTES_PER_AGENT/],
       [["--no-such-flag"], {}, /no-such-flag/],
       // A Node timer past 2^31-1 ms fires after 1 ms: each of these would misfire at once.
       [[], { REVERSE_CHANNEL_TIMEOUT_MS: "2147483648" }, /REVERSE_CHANNEL_TIMEOUT_MS/],

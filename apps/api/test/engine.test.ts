@@ -104,6 +104,22 @@ describe("agents", () => {
     expect(inbox.drain()).toEqual(["after the drain"]);
   });
 
+  it("refuses a notify with 413 once the agent's retained notify bytes (queued + delivered, UTF-8) would pass the budget", () => {
+    const running = new RunningAgents({ maxNotifyBytesPerAgent: 10 });
+    const inbox = new Inbox();
+    running.add("resp_a", inbox);
+    running.notify("resp_a", "ééé"); // 6 bytes
+    expect(inbox.drain()).toEqual(["ééé"]);
+    running.notify("resp_a", "abcd"); // 10 bytes: exactly the budget
+    expect(inbox.retainedBytes).toBe(10);
+    expect(() => running.notify("resp_a", "x")).toThrow(expect.objectContaining({ code: 413 }));
+    expect(inbox.drain()).toEqual(["abcd"]);
+    // Delivered messages stay in the conversation: draining gives nothing back.
+    expect(() => running.notify("resp_a", "x")).toThrow(expect.objectContaining({ code: 413 }));
+    expect(inbox.retainedBytes).toBe(10);
+    expect(running.notify("resp_a", "")).toBeUndefined();
+  });
+
   it("stops waiting on abort", async () => {
     const controller = new AbortController();
     const waiting = new Inbox().wait(60_000, controller.signal);
