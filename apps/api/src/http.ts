@@ -28,6 +28,36 @@ export function sendError(
   sendJson(res, status, { error: { code: status, message } }, headers);
 }
 
+/**
+ * Writes a response body with backpressure. While the socket buffer is full
+ * every writer shares one wait for 'drain' (not one listener each: a swarm's
+ * agents write to one response).
+ */
+export class ResponseWriter {
+  #drained: Promise<void> | undefined;
+
+  constructor(readonly res: ServerResponse) {}
+
+  /** Resolves once the text was taken and the buffer is below its mark; false once the response is gone. */
+  async write(text: string): Promise<boolean> {
+    const res = this.res;
+    if (res.writableEnded || res.destroyed) return false;
+    if (res.write(text)) return true;
+    this.#drained ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off("drain", done);
+        res.off("close", done);
+        this.#drained = undefined;
+        resolve();
+      };
+      res.on("drain", done);
+      res.on("close", done);
+    });
+    await this.#drained;
+    return !res.destroyed;
+  }
+}
+
 export type BodyRead =
   { ok: true; text: string } | { ok: false; status: 413 | 400; message: string } | { ok: false; status: 0 };
 
