@@ -1,6 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { UpgradeHandler } from "@conduit/ws-server";
 import type { Authenticator } from "./auth.js";
+import { serverOptions, type ConnectionLimits } from "./connection-limits.js";
 import { sendError } from "./http.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -11,6 +14,12 @@ import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 
 export const COMPLETIONS_PATH = "/agent/completions";
 
+/** The answer to a request node:http could not take: HTTP_HEADERS/REQUEST_TIMEOUT_MS passed, headers too large, else 400. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_HEADER_OVERFLOW: 431,
+};
+
 export interface PublicServerDeps {
   authenticate: Authenticator;
   metrics: Metrics;
@@ -18,6 +27,7 @@ export interface PublicServerDeps {
   upgrade: UpgradeHandler;
   shutdownSignal: AbortSignal;
   logger: Logger;
+  limits: ConnectionLimits;
 }
 
 function pathnameOf(url: string | undefined): string {
@@ -60,7 +70,7 @@ async function route(
 
 /** The public node:http server: HTTP routes plus the WebSocket upgrade on /agent/completions. */
 export function createPublicServer(deps: PublicServerDeps): Server {
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(deps.limits), (req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req.headers);
     const logger = deps.logger.child({ req: requestId });
@@ -88,10 +98,20 @@ export function createPublicServer(deps: PublicServerDeps): Server {
       else res.destroy();
     });
   });
+  server.maxConnections = deps.limits.maxConnections;
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => deps.upgrade.handle(req, socket, head));
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? 400;
+    // Only on a connection with nothing written yet: a response already under way cannot take another.
+    if (!socket.writable || (socket as Partial<Socket>).bytesWritten) {
+      socket.destroy();
+      return;
+    }
+    const body = JSON.stringify({ error: { code: status, message: STATUS_CODES[status] ?? "Bad Request" } });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   return server;
 }

@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { McpListenerRegistry } from "@conduit/listeners";
 import type { McpKind } from "@conduit/protocol";
@@ -39,8 +38,9 @@ async function openRaw(port: number): Promise<Raw> {
   });
   // A refused or cut connection may reset: that is an outcome, not a failure.
   socket.on("error", () => undefined);
-  const closed = once(socket, "close").then(() => undefined);
-  await Promise.race([once(socket, "connect"), closed]);
+  // Not events.once, which rejects on "error": a reset connection settles as closed.
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await Promise.race([new Promise<void>((resolve) => socket.once("connect", () => resolve())), closed]);
   return {
     socket,
     text: () => text,
