@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import type { UpgradeHandler } from "@conduit/ws-server";
 import type { Authenticator } from "./auth.js";
 import { serverOptions, type ConnectionLimits } from "./connection-limits.js";
-import { sendError } from "./http.js";
+import { sendError, sendRawError } from "./http.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { handleCompletionsPost, type CompletionsPostDeps } from "./routes/completions-post.js";
@@ -13,6 +13,9 @@ import { handleMetrics } from "./routes/metrics.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 
 export const COMPLETIONS_PATH = "/agent/completions";
+
+const UNAUTHORIZED = "missing or invalid bearer key";
+const WWW_AUTHENTICATE = 'Bearer realm="conduit"';
 
 /** The answer to a request node:http could not take: HTTP_HEADERS/REQUEST_TIMEOUT_MS passed, headers too large, else 400. */
 const CLIENT_ERROR_STATUS: Record<string, number> = {
@@ -48,7 +51,7 @@ async function route(
   requestId: string,
 ): Promise<void> {
   if (!deps.authenticate(req)) {
-    sendError(res, 401, "missing or invalid bearer key", { "www-authenticate": 'Bearer realm="conduit"' });
+    sendError(res, 401, UNAUTHORIZED, { "www-authenticate": WWW_AUTHENTICATE });
     return;
   }
   const pathname = pathnameOf(req.url);
@@ -99,19 +102,23 @@ export function createPublicServer(deps: PublicServerDeps): Server {
     });
   });
   server.maxConnections = deps.limits.maxConnections;
-  server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => deps.upgrade.handle(req, socket, head));
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The key first, on every path: without it nothing else (path, subprotocol, shutdown) is told.
+    if (!deps.authenticate(req)) {
+      socket.on("error", () => undefined);
+      sendRawError(socket, 401, UNAUTHORIZED, {
+        "WWW-Authenticate": WWW_AUTHENTICATE,
+        "X-Request-Id": requestIdOf(req.headers),
+      });
+      return;
+    }
+    deps.upgrade.handle(req, socket, head);
+  });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
     const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? 400;
     // Only on a connection with nothing written yet: a response already under way cannot take another.
-    if (!socket.writable || (socket as Partial<Socket>).bytesWritten) {
-      socket.destroy();
-      return;
-    }
-    const body = JSON.stringify({ error: { code: status, message: STATUS_CODES[status] ?? "Bad Request" } });
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+    if ((socket as Partial<Socket>).bytesWritten) socket.destroy();
+    else sendRawError(socket, status, STATUS_CODES[status] ?? "Bad Request");
   });
   return server;
 }

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cleanup, exitWithin, mockBody, startApi, startCli, type Api } from "./helpers.js";
+import { cleanup, exitWithin, mockBody, openRaw, startApi, startCli, type Api } from "./helpers.js";
 
 let api: Api;
 
@@ -53,6 +53,34 @@ describe("API_KEYS bearer auth", () => {
     const accepted = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "key-one" });
     expect((await exitWithin(accepted)).code, accepted.stderr.text()).toBe(0);
     expect(accepted.chunks().at(-1)).toMatchObject({ finish_reason: "stop" });
+  });
+
+  it("answers 401 before anything else on every upgrade path: unknown paths, a bad subprotocol", async () => {
+    const upgrade = async (path: string, headers: string): Promise<string> => {
+      const raw = await openRaw(api.port);
+      raw.socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${headers}\r\n`,
+      );
+      await raw.closed;
+      return raw.text();
+    };
+    for (const [path, headers] of [
+      ["/nope", ""],
+      ["/", "Sec-WebSocket-Protocol: conduit.v1\r\n"],
+      ["/agent/completions", "Sec-WebSocket-Protocol: other.v9\r\n"],
+      ["/agent/completions", "Authorization: Bearer key-three\r\nSec-WebSocket-Protocol: conduit.v1\r\n"],
+    ] as const) {
+      const text = await upgrade(path, headers);
+      expect(text, `${path} ${headers}`).toMatch(/^HTTP\/1\.1 401 /);
+      expect(text).toMatch(/\r\nWWW-Authenticate: Bearer/i);
+      expect(text).toContain('{"error":{"code":401,"message":"missing or invalid bearer key"}}');
+    }
+    // With the key, the path and the subprotocol are checked as before.
+    expect(await upgrade("/nope", "Authorization: Bearer key-one\r\n")).toMatch(/^HTTP\/1\.1 404 /);
+    expect(
+      await upgrade("/agent/completions", "Authorization: Bearer key-one\r\nSec-WebSocket-Protocol: other.v9\r\n"),
+    ).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it("never logs a key", () => {
