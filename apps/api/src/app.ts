@@ -8,6 +8,7 @@ import { ReverseChannelRegistry } from "@conduit/registry";
 import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
 import { shortId } from "@conduit/protocol";
 import { createAuthenticator } from "./auth.js";
+import { reportDrops, type ConnectionLimits } from "./connection-limits.js";
 import { requestIdOf } from "./request-id.js";
 import { MAX_TIMER_MS, type Config } from "./config.js";
 import type { EngineDeps } from "./engine/agent.js";
@@ -55,7 +56,7 @@ function listen(server: Server, port: number, address: string): Promise<number> 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const registry = new ReverseChannelRegistry();
   const listeners = new McpListenerRegistry({ maxSubscribersPerId: config.maxSseSubscribersPerId });
-  const running = new RunningAgents();
+  const running = new RunningAgents({ maxNotifyBytesPerAgent: config.maxNotifyBytesPerAgent });
   const shutdown = new AbortController();
   const conduit = new Conduit({
     registry,
@@ -77,6 +78,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     runningAgents: () => running.size,
   });
 
+  const limits = (maxConnections: number): ConnectionLimits => ({
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    maxConnections,
+  });
+  const mcpLimits = limits(config.mcpMaxConnections);
+
   const mcpLog = logger.child({ component: "mcp" });
   const mcpListener = await createMcpListener({
     registry,
@@ -85,6 +94,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     maxBodyBytes: config.maxBodyBytes,
     keepaliveMs: config.heartbeatMs,
     port: config.mcpPort,
+    headersTimeoutMs: mcpLimits.headersTimeoutMs,
+    requestTimeoutMs: mcpLimits.requestTimeoutMs,
+    keepAliveTimeoutMs: mcpLimits.keepAliveTimeoutMs,
+    maxConnections: mcpLimits.maxConnections,
     observer: {
       forwarded(event) {
         metrics.observer.forwarded?.(event);
@@ -100,6 +113,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         );
       },
     },
+  });
+
+  reportDrops(mcpListener.server, {
+    listener: "mcp",
+    variable: "MCP_MAX_CONNECTIONS",
+    logger: mcpLog,
+    count: () => metrics.droppedConnections.inc({ listener: "mcp" }),
   });
 
   const engine: EngineDeps = {
@@ -147,6 +167,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     upgrade,
     shutdownSignal: shutdown.signal,
     logger,
+    limits: limits(config.maxConnections),
+  });
+  reportDrops(server, {
+    listener: "public",
+    variable: "MAX_CONNECTIONS",
+    logger,
+    count: () => metrics.droppedConnections.inc({ listener: "public" }),
   });
 
   let port: number;

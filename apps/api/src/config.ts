@@ -19,9 +19,20 @@ export interface Config {
   /** Browser origins allowed to open the WebSocket ("*" = any); empty: none. */
   allowedOrigins: string[];
   maxBodyBytes: number;
+  maxNotifyBytesPerAgent: number;
   heartbeatMs: number;
   idleTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** Both listeners: time to receive a request's headers. At most httpRequestTimeoutMs. */
+  httpHeadersTimeoutMs: number;
+  /** Both listeners: time to receive a whole request (headers and body). */
+  httpRequestTimeoutMs: number;
+  /** Both listeners: idle time of a keep-alive connection after a response. */
+  httpKeepAliveTimeoutMs: number;
+  /** Open connections on the public listener (WebSockets included). */
+  maxConnections: number;
+  /** Open connections on the loopback MCP listener. */
+  mcpMaxConnections: number;
   logLevel: LogLevel;
   /** Without a trailing slash. */
   openaiBaseUrl: string;
@@ -39,6 +50,8 @@ export class ConfigExit extends Error {
 }
 
 const MIB = 1024 * 1024;
+
+const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
 /** The longest delay a Node timer honours; past it the timer fires after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -209,6 +222,14 @@ export const CONFIG_VARS = [
     schema: integer(1),
   }),
   spec({
+    key: "maxNotifyBytesPerAgent",
+    env: "MAX_NOTIFY_BYTES_PER_AGENT",
+    flag: "max-notify-bytes-per-agent",
+    default: String(MIB),
+    description: "UTF-8 bytes of notify content an agent retains over its life (queued + delivered)",
+    schema: integer(1),
+  }),
+  spec({
     key: "heartbeatMs",
     env: "HEARTBEAT_MS",
     flag: "heartbeat-ms",
@@ -231,6 +252,46 @@ export const CONFIG_VARS = [
     default: "10000",
     description: "bound on graceful shutdown before a forced exit",
     schema: integer(1, MAX_TIMER_MS),
+  }),
+  spec({
+    key: "httpHeadersTimeoutMs",
+    env: "HTTP_HEADERS_TIMEOUT_MS",
+    flag: "http-headers-timeout-ms",
+    default: String(DEFAULT_HTTP_HEADERS_TIMEOUT_MS),
+    description: "both listeners: time to receive a request's headers, 408 after it (at most HTTP_REQUEST_TIMEOUT_MS)",
+    schema: integer(1, MAX_TIMER_MS),
+  }),
+  spec({
+    key: "httpRequestTimeoutMs",
+    env: "HTTP_REQUEST_TIMEOUT_MS",
+    flag: "http-request-timeout-ms",
+    default: "30000",
+    description: "both listeners: time to receive a whole request (headers and body), 408 after it",
+    schema: integer(1, MAX_TIMER_MS),
+  }),
+  spec({
+    key: "httpKeepAliveTimeoutMs",
+    env: "HTTP_KEEP_ALIVE_TIMEOUT_MS",
+    flag: "http-keep-alive-timeout-ms",
+    default: "5000",
+    description: "both listeners: idle keep-alive connections close after this",
+    schema: integer(1, MAX_TIMER_MS),
+  }),
+  spec({
+    key: "maxConnections",
+    env: "MAX_CONNECTIONS",
+    flag: "max-connections",
+    default: "4096",
+    description: "open connections on the public listener, WebSockets included",
+    schema: integer(1),
+  }),
+  spec({
+    key: "mcpMaxConnections",
+    env: "MCP_MAX_CONNECTIONS",
+    flag: "mcp-max-connections",
+    default: "4096",
+    description: "open connections on the loopback MCP listener",
+    schema: integer(1),
   }),
   spec({
     key: "logLevel",
@@ -311,13 +372,25 @@ export function loadConfig(
   }
   const flags = command.opts<Record<string, string | undefined>>();
   const out: Partial<Record<keyof Config, unknown>> = {};
+  const given = new Set<keyof Config>();
   for (const item of CONFIG_VARS) {
     const fromFlag = flags[camel(item.flag)];
     const fromEnv = env[item.env];
+    if (fromFlag !== undefined || fromEnv !== undefined) given.add(item.key);
     if (fromFlag !== undefined) out[item.key] = parseOne(item, fromFlag, `--${item.flag} (${item.env})`);
     else if (fromEnv !== undefined) out[item.key] = parseOne(item, fromEnv, item.env);
     else if (item.default !== undefined) out[item.key] = parseOne(item, item.default, item.env);
     else out[item.key] = item.key === "apiKeys" || item.key === "allowedOrigins" ? [] : undefined;
   }
-  return out as unknown as Config;
+  const config = out as unknown as Config;
+  // Node refuses a headers timeout above the request timeout. The default follows a lower request timeout.
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    if (given.has("httpHeadersTimeoutMs")) {
+      throw new ConfigError(
+        `invalid HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs})`,
+      );
+    }
+    config.httpHeadersTimeoutMs = config.httpRequestTimeoutMs;
+  }
+  return config;
 }

@@ -48,6 +48,7 @@ export interface MetricsSources {
 export class Metrics {
   readonly registry = new Registry();
   readonly observer: McpRouteObserver;
+  readonly droppedConnections: Counter<"listener">;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -87,6 +88,12 @@ export class Metrics {
     const timeouts = new Counter({
       name: "conduit_timeouts_total",
       help: "forwarded MCP requests that timed out (-32003)",
+      registers,
+    });
+    this.droppedConnections = new Counter({
+      name: "conduit_connections_dropped_total",
+      help: "connections closed at once because the listener already had its maximum open, by listener",
+      labelNames: ["listener"] as const,
       registers,
     });
     collectDefaultMetrics({ register: this.registry });

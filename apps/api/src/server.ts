@@ -1,7 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { UpgradeHandler } from "@conduit/ws-server";
 import type { Authenticator } from "./auth.js";
-import { sendError } from "./http.js";
+import { serverOptions, type ConnectionLimits } from "./connection-limits.js";
+import { sendError, sendRawError } from "./http.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { handleCompletionsPost, type CompletionsPostDeps } from "./routes/completions-post.js";
@@ -11,6 +14,15 @@ import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 
 export const COMPLETIONS_PATH = "/agent/completions";
 
+const UNAUTHORIZED = "missing or invalid bearer key";
+const WWW_AUTHENTICATE = 'Bearer realm="conduit"';
+
+/** The answer to a request node:http could not take: HTTP_HEADERS/REQUEST_TIMEOUT_MS passed, headers too large, else 400. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+  HPE_HEADER_OVERFLOW: 431,
+};
+
 export interface PublicServerDeps {
   authenticate: Authenticator;
   metrics: Metrics;
@@ -18,6 +30,7 @@ export interface PublicServerDeps {
   upgrade: UpgradeHandler;
   shutdownSignal: AbortSignal;
   logger: Logger;
+  limits: ConnectionLimits;
 }
 
 function pathnameOf(url: string | undefined): string {
@@ -38,7 +51,7 @@ async function route(
   requestId: string,
 ): Promise<void> {
   if (!deps.authenticate(req)) {
-    sendError(res, 401, "missing or invalid bearer key", { "www-authenticate": 'Bearer realm="conduit"' });
+    sendError(res, 401, UNAUTHORIZED, { "www-authenticate": WWW_AUTHENTICATE });
     return;
   }
   const pathname = pathnameOf(req.url);
@@ -60,7 +73,7 @@ async function route(
 
 /** The public node:http server: HTTP routes plus the WebSocket upgrade on /agent/completions. */
 export function createPublicServer(deps: PublicServerDeps): Server {
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(deps.limits), (req, res) => {
     const started = performance.now();
     const requestId = requestIdOf(req.headers);
     const logger = deps.logger.child({ req: requestId });
@@ -88,10 +101,24 @@ export function createPublicServer(deps: PublicServerDeps): Server {
       else res.destroy();
     });
   });
-  server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => deps.upgrade.handle(req, socket, head));
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
+  server.maxConnections = deps.limits.maxConnections;
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // The key first, on every path: without it nothing else (path, subprotocol, shutdown) is told.
+    if (!deps.authenticate(req)) {
+      socket.on("error", () => undefined);
+      sendRawError(socket, 401, UNAUTHORIZED, {
+        "WWW-Authenticate": WWW_AUTHENTICATE,
+        "X-Request-Id": requestIdOf(req.headers),
+      });
+      return;
+    }
+    deps.upgrade.handle(req, socket, head);
+  });
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? 400;
+    // Only on a connection with nothing written yet: a response already under way cannot take another.
+    if ((socket as Partial<Socket>).bytesWritten) socket.destroy();
+    else sendRawError(socket, status, STATUS_CODES[status] ?? "Bad Request");
   });
   return server;
 }

@@ -1,6 +1,6 @@
 import { WebSocket } from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cleanup, exitWithin, mockBody, startApi, startCli, type Api } from "./helpers.js";
+import { cleanup, exitWithin, mockBody, openRaw, startApi, startCli, type Api } from "./helpers.js";
 
 let api: Api;
 const ALLOWED_ORIGIN = "https://app.example.com";
@@ -63,13 +63,41 @@ describe("API_KEYS bearer auth", () => {
     expect(await upgradeStatus(elsewhere, { authorization: "Bearer key-one" })).toBe(404);
   });
 
-  it("checks a browser Origin against ALLOWED_ORIGINS before the key", async () => {
+  it("checks the key first, then a browser Origin against ALLOWED_ORIGINS", async () => {
     const key = { authorization: "Bearer key-one" };
     expect(await upgradeStatus(api.wsUrl, { ...key, origin: "https://evil.example" })).toBe(403);
-    expect(await upgradeStatus(api.wsUrl, { origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus(api.wsUrl, { origin: "https://evil.example" })).toBe(401);
     expect(await upgradeStatus(api.wsUrl, { origin: ALLOWED_ORIGIN })).toBe(401);
     const elsewhere = api.wsUrl.replace("/agent/completions", "/elsewhere");
     expect(await upgradeStatus(elsewhere, { ...key, origin: ALLOWED_ORIGIN })).toBe(404);
+  });
+
+  it("answers 401 before anything else on every upgrade path: unknown paths, a bad subprotocol", async () => {
+    const upgrade = async (path: string, headers: string): Promise<string> => {
+      const raw = await openRaw(api.port);
+      raw.socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${headers}\r\n`,
+      );
+      await raw.closed;
+      return raw.text();
+    };
+    for (const [path, headers] of [
+      ["/nope", ""],
+      ["/", "Sec-WebSocket-Protocol: conduit.v1\r\n"],
+      ["/agent/completions", "Sec-WebSocket-Protocol: other.v9\r\n"],
+      ["/agent/completions", "Authorization: Bearer key-three\r\nSec-WebSocket-Protocol: conduit.v1\r\n"],
+    ] as const) {
+      const text = await upgrade(path, headers);
+      expect(text, `${path} ${headers}`).toMatch(/^HTTP\/1\.1 401 /);
+      expect(text).toMatch(/\r\nWWW-Authenticate: Bearer/i);
+      expect(text).toContain('{"error":{"code":401,"message":"missing or invalid bearer key"}}');
+    }
+    // With the key, the path and the subprotocol are checked as before.
+    expect(await upgrade("/nope", "Authorization: Bearer key-one\r\n")).toMatch(/^HTTP\/1\.1 404 /);
+    expect(
+      await upgrade("/agent/completions", "Authorization: Bearer key-one\r\nSec-WebSocket-Protocol: other.v9\r\n"),
+    ).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it("never logs a key", () => {

@@ -32,9 +32,15 @@ describe("configuration", () => {
       wsMaxFrameBytes: 16 * 1024 * 1024,
       allowedOrigins: [],
       maxBodyBytes: 4 * 1024 * 1024,
+      maxNotifyBytesPerAgent: 1024 * 1024,
       heartbeatMs: 15_000,
       idleTimeoutMs: 30_000,
       shutdownTimeoutMs: 10_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      httpKeepAliveTimeoutMs: 5_000,
+      maxConnections: 4096,
+      mcpMaxConnections: 4096,
       logLevel: "info",
       openaiBaseUrl: "https://openrouter.ai/api/v1",
       openaiApiKey: undefined,
@@ -45,6 +51,11 @@ describe("configuration", () => {
       API_KEYS: " a, ,b ",
       OPENAI_BASE_URL: "http://x.test/v1/",
       ALLOWED_ORIGINS: " https://app.example.com , http://localhost:3000,",
+    });
+    // An unset headers timeout follows a lower request timeout.
+    expect(loadConfig([], { HTTP_REQUEST_TIMEOUT_MS: "300" })).toMatchObject({
+      httpHeadersTimeoutMs: 300,
+      httpRequestTimeoutMs: 300,
     });
     expect(configured).toMatchObject({
       port: 7000,
@@ -67,6 +78,17 @@ describe("configuration", () => {
       [[], { ALLOWED_ORIGINS: "https://app.example.com/" }, /ALLOWED_ORIGINS: "https:\/\/app.example.com\/"/],
       [[], { ALLOWED_ORIGINS: "app.example.com" }, /ALLOWED_ORIGINS/],
       [["--max-body-bytes", "lots"], {}, /MAX_BODY_BYTES/],
+      [[], { MAX_NOTIFY_BYTES_PER_AGENT: "0" }, /MAX_NOTIFY_BYTES_PER_AGENT/],
+      [[], { HTTP_REQUEST_TIMEOUT_MS: "0" }, /HTTP_REQUEST_TIMEOUT_MS/],
+      [[], { HTTP_KEEP_ALIVE_TIMEOUT_MS: "2147483648" }, /HTTP_KEEP_ALIVE_TIMEOUT_MS/],
+      [[], { MAX_CONNECTIONS: "0" }, /MAX_CONNECTIONS/],
+      [["--mcp-max-connections", "-1"], {}, /MCP_MAX_CONNECTIONS/],
+      // Node refuses a headers timeout above the request timeout.
+      [
+        [],
+        { HTTP_HEADERS_TIMEOUT_MS: "2000", HTTP_REQUEST_TIMEOUT_MS: "1000" },
+        /HTTP_HEADERS_TIMEOUT_MS: must be at most/,
+      ],
       [["--no-such-flag"], {}, /no-such-flag/],
       // A Node timer past 2^31-1 ms fires after 1 ms: each of these would misfire at once.
       [[], { REVERSE_CHANNEL_TIMEOUT_MS: "2147483648" }, /REVERSE_CHANNEL_TIMEOUT_MS/],

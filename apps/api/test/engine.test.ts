@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { McpKind } from "@conduit/protocol";
 import { Inbox, MAX_QUEUED_NOTIFICATIONS } from "../src/engine/inbox.js";
-import { splitContent } from "../src/engine/mock-upstream.js";
+import { MAX_DELTA_UNITS, contentSlices } from "../src/engine/content-slices.js";
 import { NotifyError, RunningAgents } from "../src/engine/running-agents.js";
 import { SseParser } from "../src/engine/sse-parser.js";
 import { FUNCTION_NAME, buildToolNames, mcpAlias } from "../src/engine/tool-names.js";
@@ -10,6 +10,10 @@ import { UnaryAggregate } from "../src/routes/unary-aggregate.js";
 import type { IncomingMessage } from "node:http";
 
 const kind = (text: string): McpKind => text as McpKind;
+
+/** No lone surrogate (String#isWellFormed is ES2024, past this package's lib). */
+const wellFormed = (text: string): boolean =>
+  !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 
 describe("tool names", () => {
   it("names tools <alias>__<tool> and maps them back", () => {
@@ -66,12 +70,41 @@ describe("SseParser", () => {
 });
 
 describe("agents", () => {
-  it("splits content on code points", () => {
-    expect(splitContent("hello world").join("")).toBe("hello world");
-    expect(splitContent("hello world").length).toBe(3);
-    expect(splitContent("")).toEqual([""]);
-    expect(splitContent("😀😀😀😀").every((piece) => !piece.includes("\uFFFD"))).toBe(true);
-    expect(splitContent("😀😀😀😀").join("")).toBe("😀😀😀😀");
+  it("splits small content into up to 3 deltas on code points", () => {
+    const split = (text: string): string[] => [...contentSlices(text)];
+    expect(split("hello world").join("")).toBe("hello world");
+    expect(split("hello world").length).toBe(3);
+    expect(split("")).toEqual([""]);
+    expect(split("😀😀😀😀")).toEqual(["😀😀", "😀😀"]);
+    expect(split("a😀b")).toEqual(["a😀", "b"]);
+    for (const text of ["😀", "😀😀😀", "x😀😀😀😀y", "é😀", "a\uD800b"]) {
+      const pieces = split(text);
+      expect(pieces.join("")).toBe(text);
+      expect(pieces.length).toBeLessThanOrEqual(3);
+      expect(pieces.every((piece) => wellFormed(piece) || !wellFormed(text))).toBe(true);
+    }
+  });
+
+  it("slices big content into pieces of at most MAX_DELTA_UNITS, never splitting a surrogate pair", () => {
+    // Astral characters placed so that every slice edge falls inside a pair, or right next to one.
+    for (const shift of [0, 1, 2, 3]) {
+      const text = "a".repeat(MAX_DELTA_UNITS - 1 + shift) + "😀".repeat(MAX_DELTA_UNITS * 2) + "z".repeat(shift);
+      const pieces = [...contentSlices(text)];
+      expect(pieces.join("")).toBe(text);
+      expect(pieces.length).toBeGreaterThan(3);
+      for (const piece of pieces) {
+        expect(piece.length).toBeLessThanOrEqual(MAX_DELTA_UNITS);
+        expect(piece.length).toBeGreaterThan(0);
+        expect(wellFormed(piece)).toBe(true);
+      }
+    }
+    // A small bound exercises the same edges densely.
+    const dense = "😀a😀😀bc😀".repeat(50);
+    for (const bound of [2, 3, 4, 5]) {
+      const pieces = [...contentSlices(dense, bound)];
+      expect(pieces.join("")).toBe(dense);
+      expect(pieces.every((piece) => piece.length <= bound && piece.length > 0 && wellFormed(piece))).toBe(true);
+    }
   });
 
   it("wakes an inbox waiter on push and answers 409 once the agent is gone", async () => {
@@ -102,6 +135,22 @@ describe("agents", () => {
     expect(inbox.drain()).toHaveLength(MAX_QUEUED_NOTIFICATIONS);
     running.notify("resp_a", "after the drain");
     expect(inbox.drain()).toEqual(["after the drain"]);
+  });
+
+  it("refuses a notify with 413 once the agent's retained notify bytes (queued + delivered, UTF-8) would pass the budget", () => {
+    const running = new RunningAgents({ maxNotifyBytesPerAgent: 10 });
+    const inbox = new Inbox();
+    running.add("resp_a", inbox);
+    running.notify("resp_a", "ééé"); // 6 bytes
+    expect(inbox.drain()).toEqual(["ééé"]);
+    running.notify("resp_a", "abcd"); // 10 bytes: exactly the budget
+    expect(inbox.retainedBytes).toBe(10);
+    expect(() => running.notify("resp_a", "x")).toThrow(expect.objectContaining({ code: 413 }));
+    expect(inbox.drain()).toEqual(["abcd"]);
+    // Delivered messages stay in the conversation: draining gives nothing back.
+    expect(() => running.notify("resp_a", "x")).toThrow(expect.objectContaining({ code: 413 }));
+    expect(inbox.retainedBytes).toBe(10);
+    expect(running.notify("resp_a", "")).toBeUndefined();
   });
 
   it("stops waiting on abort", async () => {
@@ -152,5 +201,37 @@ describe("UnaryAggregate", () => {
       error: { code: 500, message: "boom" },
     });
     expect(response.agents[1]).toMatchObject({ content: "x", finish_reason: null, usage: null });
+  });
+
+  it("writes, piece by piece, exactly the JSON of toResponse()", async () => {
+    const aggregate = new UnaryAggregate(100);
+    const base = { object: "agent.completion.chunk" as const, created: 100 };
+    for (const piece of ['he said "hi"\n', "😀", "\u0001 é", ""]) {
+      aggregate.add({ ...base, id: "b", index: 1, delta: { content: piece } });
+    }
+    aggregate.add({ ...base, id: "a", index: 0, notification: { content: "n" } });
+    aggregate.add({
+      ...base,
+      id: "a",
+      index: 0,
+      finish_reason: "stop",
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    });
+    aggregate.add({
+      ...base,
+      id: "b",
+      index: 1,
+      finish_reason: "error",
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      error: { code: "x", message: "y" },
+    });
+    const pieces: string[] = [];
+    expect(await aggregate.writeTo({ write: (text) => (pieces.push(text), Promise.resolve(true)) })).toBe(true);
+    expect(pieces.length).toBeGreaterThan(4);
+    expect(pieces.join("")).toBe(JSON.stringify(aggregate.toResponse()));
+    expect(await new UnaryAggregate(1).writeTo({ write: () => Promise.resolve(true) })).toBe(true);
+    const gone = new UnaryAggregate(1);
+    gone.add({ ...base, id: "a", index: 0, delta: { content: "x" } });
+    expect(await gone.writeTo({ write: () => Promise.resolve(false) })).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Chunk } from "@conduit/protocol";
@@ -331,4 +332,84 @@ const sockets = new Set<WebSocket>();
 export function closeSockets(): void {
   for (const ws of sockets) ws.terminate();
   sockets.clear();
+  for (const timer of dribbles) clearInterval(timer);
+  dribbles.clear();
+  for (const socket of rawConnections) socket.destroy();
+  rawConnections.clear();
+}
+
+const rawConnections = new Set<Socket>();
+const dribbles = new Set<NodeJS.Timeout>();
+
+/** A raw TCP connection that records what the server sends and when it closes. */
+export interface RawConnection {
+  socket: Socket;
+  text(): string;
+  closed: Promise<void>;
+  /** Resolves once the text received so far matches (rejects if the connection closes first). */
+  received(pattern: RegExp): Promise<string>;
+}
+
+export async function openRaw(port: number): Promise<RawConnection> {
+  const socket = connect(port, "127.0.0.1");
+  rawConnections.add(socket);
+  let text = "";
+  const waiters = new Set<() => void>();
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    text += chunk;
+    for (const wake of [...waiters]) wake();
+  });
+  // A refused or cut connection may reset: that is an outcome the test checks, not a failure.
+  socket.on("error", () => undefined);
+  // Not events.once, which rejects on "error": a reset connection settles as closed.
+  const closed = new Promise<void>((resolve) => {
+    socket.once("close", () => {
+      rawConnections.delete(socket);
+      resolve();
+    });
+  });
+  await Promise.race([new Promise<void>((resolve) => socket.once("connect", () => resolve())), closed]);
+  return {
+    socket,
+    text: () => text,
+    closed,
+    received: (pattern) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(text)) return;
+          waiters.delete(check);
+          resolve(text);
+        };
+        waiters.add(check);
+        check();
+        void closed.then(() => {
+          if (waiters.delete(check)) reject(new Error(`closed before ${String(pattern)}; got ${JSON.stringify(text)}`));
+        });
+      }),
+  };
+}
+
+/** Sends a POST's head, then its body one byte at a time until the server cuts the connection. */
+export async function dribblePost(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RawConnection> {
+  const raw = await openRaw(port);
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  raw.socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${extra}Content-Length: 100000\r\n\r\n{`,
+  );
+  const timer = setInterval(() => {
+    if (!raw.socket.destroyed) raw.socket.write(" ");
+  }, 20);
+  dribbles.add(timer);
+  void raw.closed.then(() => {
+    clearInterval(timer);
+    dribbles.delete(timer);
+  });
+  return raw;
 }

@@ -4,14 +4,24 @@ export const MAX_QUEUED_NOTIFICATIONS = 256;
 /**
  * One agent's queue of delivered notifications. `wait` resolves as soon as a
  * message is queued (true), on timeout or abort (false).
+ *
+ * `retainedBytes` counts the UTF-8 bytes of every message ever pushed: a
+ * delivered message stays in the agent's conversation for the agent's life,
+ * so draining does not give its bytes back.
  */
 export class Inbox {
   readonly #messages: string[] = [];
+  #retainedBytes = 0;
   #wake: (() => void) | undefined;
   #closed = false;
 
   get size(): number {
     return this.#messages.length;
+  }
+
+  /** UTF-8 bytes of every message pushed so far, queued or delivered. */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
   }
 
   get closed(): boolean {
@@ -22,10 +32,11 @@ export class Inbox {
     return this.#messages.length >= MAX_QUEUED_NOTIFICATIONS;
   }
 
-  /** Queues a message; false once the agent finished. Check `full` first. */
-  push(content: string): boolean {
+  /** Queues a message of `bytes` UTF-8 bytes; false once the agent finished. Check `full` and the budget first. */
+  push(content: string, bytes = Buffer.byteLength(content, "utf8")): boolean {
     if (this.#closed) return false;
     this.#messages.push(content);
+    this.#retainedBytes += bytes;
     this.#wake?.();
     return true;
   }

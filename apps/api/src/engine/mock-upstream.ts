@@ -1,18 +1,10 @@
+import { setImmediate as nextLoopTurn } from "node:timers/promises";
 import type { Agent } from "@conduit/protocol";
+import { contentSlices } from "./content-slices.js";
 import { deliverNotifications, mintToolCallId, runToolCall, type AgentContext } from "./context.js";
 import type { UpstreamResult } from "./upstream.js";
 
 type MockAgent = Extract<Agent, { upstream: "mock" }>;
-
-/** Splits text into up to `pieces` deltas on code-point boundaries. */
-export function splitContent(text: string, pieces = 3): string[] {
-  const points = Array.from(text);
-  if (points.length === 0) return [""];
-  const size = Math.ceil(points.length / pieces);
-  const out: string[] = [];
-  for (let i = 0; i < points.length; i += size) out.push(points.slice(i, i + size).join(""));
-  return out;
-}
 
 /**
  * The scripted upstream: runs the turns in order (at most max_turns of them).
@@ -30,7 +22,14 @@ export async function runMockUpstream(ctx: AgentContext, agent: MockAgent): Prom
         await runToolCall(ctx, { id: mintToolCallId(), mcp: call.mcp, name: call.name, arguments: call.arguments });
       }
     } else if ("content" in turn) {
-      for (const piece of splitContent(turn.content)) await ctx.emit(ctx.chunks.delta(piece));
+      // Sliced lazily and each emit awaited: the transport's backpressure paces even a huge turn.
+      // An emit that resolves at once (the socket took the bytes, or a unary aggregate) would keep
+      // the whole turn in microtasks; one event-loop turn per slice lets other sockets' I/O run.
+      for (const piece of contentSlices(turn.content)) {
+        ctx.signal.throwIfAborted();
+        await ctx.emit(ctx.chunks.delta(piece));
+        await nextLoopTurn();
+      }
       ctx.conversation.push({ role: "assistant", content: turn.content });
     } else {
       await ctx.inbox.wait(turn.await_notification, ctx.signal);

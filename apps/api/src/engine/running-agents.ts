@@ -12,6 +12,14 @@ export class NotifyError extends Error {
   }
 }
 
+/** Default of MAX_NOTIFY_BYTES_PER_AGENT. */
+export const DEFAULT_MAX_NOTIFY_BYTES_PER_AGENT = 1024 * 1024;
+
+export interface RunningAgentsOptions {
+  /** UTF-8 bytes of notify content an agent may retain (queued + delivered) over its life; past it 413. */
+  maxNotifyBytesPerAgent?: number;
+}
+
 /**
  * Process-wide map response id → running agent's inbox, so a notify that
  * arrives on any socket finds its agent in O(1). An id leaves the map when its
@@ -19,6 +27,11 @@ export class NotifyError extends Error {
  */
 export class RunningAgents {
   readonly #inboxes = new Map<string, Inbox>();
+  readonly maxNotifyBytesPerAgent: number;
+
+  constructor(options: RunningAgentsOptions = {}) {
+    this.maxNotifyBytesPerAgent = options.maxNotifyBytesPerAgent ?? DEFAULT_MAX_NOTIFY_BYTES_PER_AGENT;
+  }
 
   get size(): number {
     return this.#inboxes.size;
@@ -34,13 +47,23 @@ export class RunningAgents {
 
   /**
    * Queues `content` for the agent; throws NotifyError 409 when it is not
-   * running, 429 when it already holds MAX_QUEUED_NOTIFICATIONS undelivered.
+   * running, 429 when it already holds MAX_QUEUED_NOTIFICATIONS undelivered,
+   * 413 when the content would take the bytes the agent retains from notifies
+   * past maxNotifyBytesPerAgent. A refused notify changes nothing.
    */
   notify(responseId: string, content: string): void {
     const inbox = this.#inboxes.get(responseId);
-    if (inbox?.full) {
+    if (!inbox || inbox.closed) throw new NotifyError(409, "the agent already finished");
+    if (inbox.full) {
       throw new NotifyError(429, `the agent already holds ${MAX_QUEUED_NOTIFICATIONS} undelivered notifications`);
     }
-    if (!inbox || !inbox.push(content)) throw new NotifyError(409, "the agent already finished");
+    const bytes = Buffer.byteLength(content, "utf8");
+    if (inbox.retainedBytes + bytes > this.maxNotifyBytesPerAgent) {
+      throw new NotifyError(
+        413,
+        `the notification (${bytes} bytes) would take the agent past MAX_NOTIFY_BYTES_PER_AGENT (${this.maxNotifyBytesPerAgent} bytes; ${inbox.retainedBytes} already retained)`,
+      );
+    }
+    if (!inbox.push(content, bytes)) throw new NotifyError(409, "the agent already finished");
   }
 }

@@ -1,9 +1,8 @@
-import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Chunk } from "@conduit/protocol";
 import { startSwarm, swarmSummary } from "../engine/swarm.js";
 import type { EngineDeps } from "../engine/agent.js";
-import { readBody, sendError, sendJson } from "../http.js";
+import { ResponseWriter, readBody, sendError } from "../http.js";
 import type { Logger } from "../logger.js";
 import { UnaryAggregate } from "./unary-aggregate.js";
 import { validateRequestBody } from "./validate-body.js";
@@ -25,14 +24,6 @@ const SSE_HEADERS = {
   connection: "keep-alive",
   "x-accel-buffering": "no",
 };
-
-/** Writes and waits for 'drain' when the socket buffer is full; false once the response is gone. */
-async function write(res: ServerResponse, text: string): Promise<boolean> {
-  if (res.writableEnded || res.destroyed) return false;
-  if (res.write(text)) return true;
-  await Promise.race([once(res, "drain"), once(res, "close")]);
-  return !res.destroyed;
-}
 
 /**
  * POST /agent/completions: SSE (`data: <chunk>` per chunk, then
@@ -84,8 +75,9 @@ export async function handleCompletionsPost(
   if (body.stream) {
     res.writeHead(200, SSE_HEADERS);
     res.flushHeaders();
+    const writer = new ResponseWriter(res);
     await run("sse", async (chunk) => {
-      await write(res, `data: ${JSON.stringify(chunk)}\n\n`);
+      await writer.write(`data: ${JSON.stringify(chunk)}\n\n`);
     });
     if (!res.writableEnded && !res.destroyed) res.end("data: [DONE]\n\n");
     return;
@@ -96,5 +88,8 @@ export async function handleCompletionsPost(
     aggregate.add(chunk);
     return Promise.resolve();
   });
-  sendJson(res, 200, aggregate.toResponse());
+  if (res.destroyed) return;
+  // Written piece by piece (chunked): a swarm's contents are never joined into one string.
+  res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  if (await aggregate.writeTo(new ResponseWriter(res))) res.end();
 }
