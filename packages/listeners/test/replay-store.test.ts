@@ -42,3 +42,24 @@ describe("ReplayStore", () => {
       expect(parseEventId(bad)).toBeUndefined();
   });
 });
+
+describe("a GET stream's message queue", () => {
+  it("holds at most maxQueuedMessages for a reader that does not take them; past it the subscription is ended", async () => {
+    const { McpListenerRegistry } = await import("../src/index.js");
+    const registry = new McpListenerRegistry();
+    let closed = 0;
+    const subscription = registry.subscribe(
+      "resp_a",
+      MCP,
+      { onPending: () => undefined, onClose: () => closed++ },
+      { maxQueuedMessages: 2 },
+    );
+    expect(registry.deliver("resp_a", MCP, undefined, "one")).toBe(true);
+    expect(registry.deliver("resp_a", MCP, undefined, "two")).toBe(true);
+    expect(registry.deliver("resp_a", MCP, undefined, "three")).toBe(false);
+    expect(subscription?.closed).toBe(true);
+    expect(closed).toBe(1);
+    expect(registry.subscriberCount("resp_a")).toBe(0);
+    expect(registry.deliver("resp_a", MCP, undefined, "four")).toBe(false);
+  });
+});
