@@ -207,3 +207,28 @@ describe("the attach client's own errors", () => {
     }
   });
 });
+
+describe("an answer too deep to re-encode", () => {
+  it("is a -32004 error carrying the request's id, as JSON and on a stream", async () => {
+    const { endpoint, responseId, attach } = await startHarness({ handler: () => undefined });
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let level = 0; level < 50_000; level++) {
+      const next: Record<string, unknown> = {};
+      deep.a = next;
+      deep = next;
+    }
+    const plain = post(endpoint, responseId, rpc("tools/call", {}, "deep-1"));
+    attach.answer(await attach.nth(0), { result: root });
+    const reply = await plain;
+    expect(reply.status).toBe(502);
+    expect(reply.json).toMatchObject({ jsonrpc: "2.0", id: "deep-1", error: { code: -32004 } });
+
+    const streamed = postAsync(endpoint, responseId, rpc("tools/call", {}, "deep-2"));
+    const frame = await attach.nth(1);
+    attach.channel.deliverMessage(frame.id, { jsonrpc: "2.0", method: "notifications/progress", params: {} });
+    attach.answer(frame, { result: root });
+    const messages = sseMessages(await (await streamed).text());
+    expect(messages[1]).toMatchObject({ jsonrpc: "2.0", id: "deep-2", error: { code: -32004 } });
+  });
+});
