@@ -29,25 +29,33 @@ const DROP_LOG_PERIOD_MS = 1000;
 
 /**
  * Counts connections the server closed at once because `maxConnections` were
- * open, and logs them at warn at most once a second (a flood of connection
+ * open, and logs them at warn: the first at once, then at most one line a
+ * second with the count since the previous line (a flood of connection
  * attempts must not become a flood of log lines).
  */
 export function reportDrops(
   server: Server,
   options: { listener: "public" | "mcp"; variable: string; logger: Logger; count: () => void },
 ): void {
-  let dropped = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let pending = 0;
+  let holdOff: NodeJS.Timeout | undefined;
+  const log = (dropped: number): void => {
+    options.logger.warn(
+      { listener: options.listener, dropped, maxConnections: server.maxConnections },
+      `connections refused: ${options.variable} reached`,
+    );
+    holdOff = setTimeout(flush, DROP_LOG_PERIOD_MS).unref();
+  };
+  const flush = (): void => {
+    holdOff = undefined;
+    if (pending === 0) return;
+    const dropped = pending;
+    pending = 0;
+    log(dropped);
+  };
   server.on("drop", () => {
     options.count();
-    dropped += 1;
-    timer ??= setTimeout(() => {
-      options.logger.warn(
-        { listener: options.listener, dropped, maxConnections: server.maxConnections },
-        `connections refused: ${options.variable} reached`,
-      );
-      dropped = 0;
-      timer = undefined;
-    }, DROP_LOG_PERIOD_MS).unref();
+    if (holdOff === undefined) log(1);
+    else pending += 1;
   });
 }

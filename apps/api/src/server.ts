@@ -84,7 +84,7 @@ export function createPublicServer(deps: PublicServerDeps): Server {
       logger.info(
         {
           method: req.method,
-          path: pathnameOf(req.url).slice(0, 200),
+          path: pathnameOf(req.url),
           status: res.statusCode,
           ms: Math.round(performance.now() - started),
         },
@@ -94,7 +94,7 @@ export function createPublicServer(deps: PublicServerDeps): Server {
     });
     route(req, res, deps, requestId).catch((err: unknown) => {
       logger.error(
-        { err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url).slice(0, 200) },
+        { err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url) },
         "request failed",
       );
       if (!res.headersSent) sendError(res, 500, "internal error");

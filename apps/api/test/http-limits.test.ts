@@ -167,9 +167,11 @@ describe("connection caps (MAX_CONNECTIONS, MCP_MAX_CONNECTIONS)", () => {
     const metrics = await vi.waitFor(() => metricsOver(api.port), { timeout: 10_000, interval: 20 });
     expect(dropped(metrics, "public")).toBeGreaterThanOrEqual(1);
     for (const raw of held) expect(raw.socket.destroyed).toBe(false);
-    await vi.waitFor(() =>
-      expect(api.logs().some((line) => line.msg === "connections refused: MAX_CONNECTIONS reached")).toBe(true),
+    const warned = await api.stdout.waitFor(
+      (line) => line.includes('"msg":"connections refused: MAX_CONNECTIONS reached"'),
+      "the refused-connections warning",
     );
+    expect(JSON.parse(warned)).toMatchObject({ level: 40, listener: "public", maxConnections: 3 });
   });
 
   it("MCP listener: N connections are served, N+1 is closed unanswered", async () => {

@@ -40,17 +40,10 @@ describe("MAX_NOTIFY_BYTES_PER_AGENT", () => {
       ...DECLARE_EVERYTHING,
     });
     const socket = await openRawSocket(api.wsUrl, JSON.stringify(body));
-    let heldCall: Record<string, unknown> | undefined;
-    let heldCallSeen: () => void = () => undefined;
-    const callHeld = new Promise<void>((resolve) => (heldCallSeen = resolve));
     socket.ws.on("message", (data) => {
       const frame = JSON.parse(data.toString()) as Record<string, unknown>;
-      if (frame.type !== "server_request") return;
-      if (frame.method === "tools/call") {
-        heldCall = frame;
-        heldCallSeen();
-        return;
-      }
+      // tools/call is held (the agent waits in it) until the test answers it.
+      if (frame.type !== "server_request" || frame.method === "tools/call") return;
       socket.send({ type: "server_response", id: frame.id, result: upstreamAnswer(String(frame.method)) });
     });
     const ready = dataOf(await socket.waitForFrame((frame) => dataOf(frame)?.delta !== undefined, "the first delta"))!;
@@ -73,7 +66,10 @@ describe("MAX_NOTIFY_BYTES_PER_AGENT", () => {
 
     expect(await notify(thirty("1"))).toMatchObject({ ok: true });
     await socket.waitForFrame((frame) => dataOf(frame)?.notification !== undefined, "notification 1 delivered");
-    await callHeld;
+    const heldCall = await socket.waitForFrame(
+      (frame) => frame.type === "server_request" && frame.method === "tools/call",
+      "the tools/call",
+    );
     // #1 is delivered (in the conversation) and still counts: 30 + 30 + 30 = 90 ≤ 100.
     expect(await notify(thirty("2"))).toMatchObject({ ok: true });
     expect(await notify(thirty("3"))).toMatchObject({ ok: true });
@@ -85,7 +81,7 @@ describe("MAX_NOTIFY_BYTES_PER_AGENT", () => {
     expect(await notify("x")).toMatchObject({ error: { code: 413 } });
 
     // The agent runs on: the held call is answered, it delivers the queued notifies and finishes.
-    socket.send({ type: "server_response", id: heldCall!.id, result: upstreamAnswer("tools/call") });
+    socket.send({ type: "server_response", id: heldCall.id, result: upstreamAnswer("tools/call") });
     expect((await socket.closed).code).toBe(1000);
     const chunks = socket.frames.map(dataOf).filter((chunk): chunk is Chunk => chunk !== undefined);
     expect(chunks.filter((chunk) => chunk.notification).map((chunk) => chunk.notification!.content)).toEqual([

@@ -4,6 +4,16 @@ export const MAX_DELTA_UNITS = 16 * 1024;
 /** How many deltas small content is streamed as. */
 const SMALL_PIECES = 3;
 
+/**
+ * True when `text` streams as more than the 3 small pieces. Only then does the
+ * mock upstream give the event loop a turn between slices: small content
+ * keeps streaming within one turn, so a notify can never slip in between a
+ * content turn and the await_notification after it.
+ */
+export function isBigContent(text: string, maxUnits = MAX_DELTA_UNITS): boolean {
+  return text.length > SMALL_PIECES * maxUnits;
+}
+
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
 }

@@ -1,6 +1,6 @@
 import { setImmediate as nextLoopTurn } from "node:timers/promises";
 import type { Agent } from "@conduit/protocol";
-import { contentSlices } from "./content-slices.js";
+import { contentSlices, isBigContent } from "./content-slices.js";
 import { deliverNotifications, mintToolCallId, runToolCall, type AgentContext } from "./context.js";
 import type { UpstreamResult } from "./upstream.js";
 
@@ -24,11 +24,12 @@ export async function runMockUpstream(ctx: AgentContext, agent: MockAgent): Prom
     } else if ("content" in turn) {
       // Sliced lazily and each emit awaited: the transport's backpressure paces even a huge turn.
       // An emit that resolves at once (the socket took the bytes, or a unary aggregate) would keep
-      // the whole turn in microtasks; one event-loop turn per slice lets other sockets' I/O run.
+      // a big turn in microtasks; one event-loop turn per slice lets other sockets' I/O run.
+      const big = isBigContent(turn.content);
       for (const piece of contentSlices(turn.content)) {
         ctx.signal.throwIfAborted();
         await ctx.emit(ctx.chunks.delta(piece));
-        await nextLoopTurn();
+        if (big) await nextLoopTurn();
       }
       ctx.conversation.push({ role: "assistant", content: turn.content });
     } else {
