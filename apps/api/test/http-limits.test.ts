@@ -3,6 +3,7 @@ import { request, type IncomingMessage } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Chunk } from "@conduit/protocol";
 import {
+  DECLARE_EVERYTHING,
   cleanup,
   dribblePost,
   mockBody,
@@ -76,7 +77,10 @@ describe("header, body and keep-alive timeouts (HTTP_*_TIMEOUT_MS)", () => {
     // server waits on backpressure): both are open before the dribbled requests start.
     const socket = await openRawSocket(
       api.wsUrl,
-      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 600_000 }, { content: "after" }])),
+      // Declared: the route serves only the mcps the body declares (and reads no body for others).
+      JSON.stringify(
+        mockBody([{ content: "ready" }, { await_notification: 600_000 }, { content: "after" }], DECLARE_EVERYTHING),
+      ),
     );
     const ready = dataOf(await socket.waitForFrame((frame) => dataOf(frame)?.delta !== undefined, "the first chunk"))!;
     const content = "x".repeat(3 * 1024 * 1024);

@@ -76,7 +76,8 @@ describe("reverse-channel limits seen by agents", () => {
   it("refuses a GET-SSE stream past MAX_SSE_SUBSCRIBERS_PER_ID", async () => {
     const socket = await openRawSocket(
       api.wsUrl,
-      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }])),
+      // Declared: the route serves only the mcps the body declares.
+      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }], DECLARE_EVERYTHING)),
     );
     const first = dataOf(await socket.waitForFrame((frame) => dataOf(frame) !== undefined, "the first chunk"))!;
     const stream = await openSse(first.id);
