@@ -109,6 +109,8 @@ const upgrade = createUpgradeHandler({
 async function announceOneAgent(socket) {
   const body = await socket.readBody((json) => ({ ok: true, value: json }));
   if (!body.ok) return;
+  // The route serves only the mcps the request declared.
+  socket.channel.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
   const id = mintResponseId();
   socket.handle.register(id);
   await socket.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
@@ -124,7 +126,7 @@ await once(apiServer, "listening");
 // ── the user's side: attach() with the same upstream over HTTP ──
 const session = attach({
   url: `ws://127.0.0.1:${apiServer.address().port}/agent/completions`,
-  body: { bench: true },
+  body: { bench: true, client_objectiveai_mcp: { mcps: [OBJECTIVEAI_MCP] } },
   mcps: { [OBJECTIVEAI_MCP]: { kind: "http", url: upstreamUrl } },
 });
 const first = await session[Symbol.asyncIterator]().next();

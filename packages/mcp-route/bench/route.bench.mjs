@@ -45,6 +45,7 @@ const channel = new ReverseChannel({
   },
 });
 const responseId = "resp_bench0000000000000000000";
+channel.declare(["objectiveai"]);
 registry.register(responseId, channel);
 const route = await createMcpListener({ registry, listeners });
 
