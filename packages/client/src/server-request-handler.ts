@@ -124,15 +124,7 @@ async function initialize(
     context,
     responseId === undefined ? {} : { responseId },
   );
-  const tracked = context.pool.track(connection);
-  if (tracked === "full") throw upstreamLimitReached(context);
-  if (tracked === "shut-down") throw shuttingDown();
-  try {
-    await connection.start(context.log);
-  } catch (error) {
-    context.pool.forget(connection);
-    throw error;
-  }
+  await trackAndStart(connection, context);
   try {
     const result = await connection.peer.request("initialize", params.initialize, context.timeoutMs);
     connection.afterInitialize(result);
@@ -233,13 +225,8 @@ function sharedConnection(frame: ServerRequestFrame, context: ServerRequestConte
   return context.pool.shared(key, () => openShared(frame.mcp, args, key, context));
 }
 
-async function openShared(
-  mcp: McpKind,
-  args: McpArguments,
-  key: string,
-  context: ServerRequestContext,
-): Promise<UpstreamConnection> {
-  const connection = newConnection(mcp, args, context, { sharedKey: key });
+/** Takes a slot in the pool (within maxUpstreams) and starts the connection; frees the slot if it cannot start. */
+async function trackAndStart(connection: UpstreamConnection, context: ServerRequestContext): Promise<void> {
   const tracked = context.pool.track(connection);
   if (tracked === "full") throw upstreamLimitReached(context);
   if (tracked === "shut-down") throw shuttingDown();
@@ -249,6 +236,16 @@ async function openShared(
     context.pool.forget(connection);
     throw error;
   }
+}
+
+async function openShared(
+  mcp: McpKind,
+  args: McpArguments,
+  key: string,
+  context: ServerRequestContext,
+): Promise<UpstreamConnection> {
+  const connection = newConnection(mcp, args, context, { sharedKey: key });
+  await trackAndStart(connection, context);
   context.log("info", `${connection.description} serves sessionless requests`);
   return connection;
 }
