@@ -62,6 +62,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     registry,
     listeners,
     notify: (responseId, content) => running.notify(responseId, content),
+    elicitationResponse: (responseId, elicitationId, action, content) =>
+      running.respondElicitation(responseId, elicitationId, action, content),
     timeoutMs: config.reverseChannelTimeoutMs,
     maxPending: config.maxPendingPerChannel,
     maxIdsPerSocket: config.maxIdsPerSocket,
@@ -129,6 +131,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     // Capped: past MAX_TIMER_MS the SDK's timer would fire after 1 ms.
     mcpRequestTimeoutMs: Math.min(config.reverseChannelTimeoutMs + MCP_CLIENT_SLACK_MS, MAX_TIMER_MS),
     openai: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey || undefined, fetch: globalThis.fetch },
+    elicitation: { maxOpenPerAgent: config.maxElicitationsPerAgent, timeoutMs: config.elicitationTimeoutMs },
     logger: logger.child({ component: "agent" }),
   };
 

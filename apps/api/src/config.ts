@@ -20,6 +20,10 @@ export interface Config {
   allowedOrigins: string[];
   maxBodyBytes: number;
   maxNotifyBytesPerAgent: number;
+  /** Elicitations one agent may have open (shown to the user, not yet answered) at once. */
+  maxElicitationsPerAgent: number;
+  /** How long an elicitation waits for the user's elicitation_response before it is answered `cancel`. */
+  elicitationTimeoutMs: number;
   heartbeatMs: number;
   idleTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -228,6 +232,22 @@ export const CONFIG_VARS = [
     default: String(MIB),
     description: "UTF-8 bytes of notify content an agent retains over its life (queued + delivered)",
     schema: integer(1),
+  }),
+  spec({
+    key: "maxElicitationsPerAgent",
+    env: "MAX_ELICITATIONS_PER_AGENT",
+    flag: "max-elicitations-per-agent",
+    default: "4",
+    description: "elicitations one agent may have open for the user at once (more are refused with -32005)",
+    schema: integer(1),
+  }),
+  spec({
+    key: "elicitationTimeoutMs",
+    env: "ELICITATION_TIMEOUT_MS",
+    flag: "elicitation-timeout-ms",
+    default: "25000",
+    description: "how long an elicitation waits for the user's answer before it is answered cancel",
+    schema: integer(1, MAX_TIMER_MS),
   }),
   spec({
     key: "heartbeatMs",

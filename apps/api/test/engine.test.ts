@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
-import type { McpKind } from "@conduit/protocol";
+import { describe, expect, it, vi } from "vitest";
+import type { Chunk, McpKind } from "@conduit/protocol";
+import { ChunkFactory } from "../src/engine/chunk-factory.js";
+import { ElicitationDesk } from "../src/engine/elicitations.js";
 import { Inbox, MAX_QUEUED_NOTIFICATIONS } from "../src/engine/inbox.js";
+import { samplingChatMessages } from "../src/engine/openai-sampling.js";
+import { ToolProgressStream } from "../src/engine/tool-progress.js";
 import { MAX_DELTA_UNITS, contentSlices } from "../src/engine/content-slices.js";
 import { NotifyError, RunningAgents } from "../src/engine/running-agents.js";
 import { SseParser } from "../src/engine/sse-parser.js";
@@ -10,6 +14,27 @@ import { UnaryAggregate } from "../src/routes/unary-aggregate.js";
 import type { IncomingMessage } from "node:http";
 
 const kind = (text: string): McpKind => text as McpKind;
+
+/** A desk whose chunks are collected, and its emit resolved at once (or held by `gate`). */
+function desk(options: { maxOpen?: number; timeoutMs?: number } = {}): { desk: ElicitationDesk; chunks: Chunk[] } {
+  const chunks: Chunk[] = [];
+  return {
+    chunks,
+    desk: new ElicitationDesk({
+      maxOpen: options.maxOpen ?? 4,
+      timeoutMs: options.timeoutMs ?? 600_000,
+      chunks: new ChunkFactory("resp_a", 0, () => 1),
+      emit: (chunk) => {
+        chunks.push(chunk);
+        return Promise.resolve();
+      },
+    }),
+  };
+}
+
+const mailbox = (inbox: Inbox) => ({ inbox, elicitations: desk().desk });
+
+const QUESTION = { mcp: kind("objectiveai"), mode: "form" as const, message: "Name?", toolCallId: "call_1" };
 
 /** No lone surrogate (String#isWellFormed is ES2024, past this package's lib). */
 const wellFormed = (text: string): boolean =>
@@ -110,7 +135,7 @@ describe("agents", () => {
   it("wakes an inbox waiter on push and answers 409 once the agent is gone", async () => {
     const running = new RunningAgents();
     const inbox = new Inbox();
-    running.add("resp_a", inbox);
+    running.add("resp_a", mailbox(inbox));
     const waiting = inbox.wait(60_000, new AbortController().signal);
     running.notify("resp_a", "hi");
     expect(await waiting).toBe(true);
@@ -128,7 +153,7 @@ describe("agents", () => {
   it("refuses a notify with 429 once an agent holds MAX_QUEUED_NOTIFICATIONS undelivered, and takes more after a drain", () => {
     const running = new RunningAgents();
     const inbox = new Inbox();
-    running.add("resp_a", inbox);
+    running.add("resp_a", mailbox(inbox));
     for (let i = 0; i < MAX_QUEUED_NOTIFICATIONS; i += 1) running.notify("resp_a", `n${i}`);
     expect(() => running.notify("resp_a", "one too many")).toThrow(expect.objectContaining({ code: 429 }));
     expect(inbox.size).toBe(MAX_QUEUED_NOTIFICATIONS);
@@ -140,7 +165,7 @@ describe("agents", () => {
   it("refuses a notify with 413 once the agent's retained notify bytes (queued + delivered, UTF-8) would pass the budget", () => {
     const running = new RunningAgents({ maxNotifyBytesPerAgent: 10 });
     const inbox = new Inbox();
-    running.add("resp_a", inbox);
+    running.add("resp_a", mailbox(inbox));
     running.notify("resp_a", "ééé"); // 6 bytes
     expect(inbox.drain()).toEqual(["ééé"]);
     running.notify("resp_a", "abcd"); // 10 bytes: exactly the budget
@@ -233,5 +258,130 @@ describe("UnaryAggregate", () => {
     const gone = new UnaryAggregate(1);
     gone.add({ ...base, id: "a", index: 0, delta: { content: "x" } });
     expect(await gone.writeTo({ write: () => Promise.resolve(false) })).toBe(false);
+  });
+});
+
+describe("elicitations", () => {
+  it("streams the question, takes the user's answer once, then 409; a foreign id is 404", async () => {
+    const { desk: elicitations, chunks } = desk();
+    const answer = elicitations.ask(
+      { ...QUESTION, requestedSchema: { type: "object", properties: { name: { type: "string" } } } },
+      new AbortController().signal,
+    );
+    await vi.waitFor(() => expect(chunks).toHaveLength(1));
+    const asked = chunks[0]!.elicitation!;
+    expect(asked).toEqual({
+      id: expect.stringMatching(/^elic_[A-Za-z0-9_-]{22}$/),
+      tool_call_id: "call_1",
+      mcp: "objectiveai",
+      mode: "form",
+      message: "Name?",
+      requested_schema: { type: "object", properties: { name: { type: "string" } } },
+    });
+    expect(() => elicitations.respond("elic_other", "accept", undefined)).toThrow(
+      expect.objectContaining({ code: 404 }),
+    );
+    elicitations.respond(asked.id, "accept", { name: "Ada" });
+    expect(await answer).toEqual({ action: "accept", content: { name: "Ada" } });
+    // The result chunk is out before the upstream hears the answer.
+    expect(chunks[1]!.elicitation_result).toEqual({ id: asked.id, action: "accept", source: "user" });
+    expect(() => elicitations.respond(asked.id, "decline", undefined)).toThrow(expect.objectContaining({ code: 409 }));
+    expect(elicitations.openCount).toBe(0);
+  });
+
+  it("refuses one more than maxOpen with -32005, answers cancel on timeout, abort and close", async () => {
+    const { desk: elicitations, chunks } = desk({ maxOpen: 2, timeoutMs: 50 });
+    const aborter = new AbortController();
+    const first = elicitations.ask(QUESTION, aborter.signal);
+    const second = elicitations.ask(QUESTION, new AbortController().signal);
+    await expect(elicitations.ask(QUESTION, new AbortController().signal)).rejects.toMatchObject({ code: -32005 });
+    aborter.abort();
+    expect(await first).toEqual({ action: "cancel" });
+    expect(await second).toEqual({ action: "cancel" });
+    const results = chunks.filter((chunk) => chunk.elicitation_result).map((chunk) => chunk.elicitation_result!.source);
+    expect(results).toEqual(["cancelled", "timeout"]);
+
+    const { desk: closing, chunks: closingChunks } = desk();
+    const open = closing.ask(QUESTION, new AbortController().signal);
+    await closing.close();
+    expect(await open).toEqual({ action: "cancel" });
+    expect(closingChunks.map((chunk) => chunk.elicitation_result?.source)).toEqual([undefined, "cancelled"]);
+    expect(await closing.ask(QUESTION, new AbortController().signal)).toEqual({ action: "cancel" });
+  });
+
+  it("drops content from a decline", async () => {
+    const { desk: elicitations, chunks } = desk();
+    const answer = elicitations.ask(QUESTION, new AbortController().signal);
+    await vi.waitFor(() => expect(chunks).toHaveLength(1));
+    elicitations.respond(chunks[0]!.elicitation!.id, "decline", { ignored: true });
+    expect(await answer).toEqual({ action: "decline" });
+  });
+
+  it("answers 409 for a finished agent through RunningAgents", () => {
+    const running = new RunningAgents();
+    expect(() => running.respondElicitation("resp_gone", "elic_x", "cancel", undefined)).toThrow(
+      expect.objectContaining({ code: 409 }),
+    );
+  });
+});
+
+describe("tool progress", () => {
+  it("streams progress in order and, while the transport is busy, keeps only the latest waiting", async () => {
+    const sent: Chunk[] = [];
+    let release: (() => void) | undefined;
+    const stream = new ToolProgressStream("call_1", new ChunkFactory("resp_a", 0, () => 1), (chunk) => {
+      sent.push(chunk);
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    stream.push({ progress: 1, total: 5 });
+    stream.push({ progress: 2, total: 5 });
+    stream.push({ progress: 3, total: 5, message: "three" });
+    expect(sent.map((chunk) => chunk.tool_progress)).toEqual([{ tool_call_id: "call_1", progress: 1, total: 5 }]);
+    const drained = stream.drained();
+    release!();
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1]!.tool_progress).toEqual({ tool_call_id: "call_1", progress: 3, total: 5, message: "three" });
+    release!();
+    await drained;
+    expect(sent).toHaveLength(2);
+  });
+});
+
+describe("sampling messages for Chat Completions", () => {
+  it("puts the system prompt first, joins text, and turns images into data URLs", () => {
+    expect(
+      samplingChatMessages({
+        systemPrompt: "be brief",
+        maxTokens: 10,
+        messages: [
+          { role: "user", content: { type: "text", text: "hello" } },
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "what is this?" },
+              { type: "image", data: "AAAA", mimeType: "image/png" },
+            ],
+          },
+          {
+            role: "assistant",
+            content: [
+              { type: "text", text: "a" },
+              { type: "text", text: "b" },
+            ],
+          },
+        ],
+      }),
+    ).toEqual([
+      { role: "system", content: "be brief" },
+      { role: "user", content: "hello" },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "what is this?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+        ],
+      },
+      { role: "assistant", content: "a\nb" },
+    ]);
   });
 });

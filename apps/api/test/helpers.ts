@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { connect, type Socket } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { attach, type AttachSession, type UpstreamSpec } from "@conduit/client";
 import type { Chunk } from "@conduit/protocol";
 import { WebSocket } from "ws";
 
@@ -101,6 +102,8 @@ export function exitWithin(child: Child, ms = WAIT_MS): Promise<Exit> {
 /** Kills every child still running (by pid) except `keep`, and removes temp dirs; for afterEach/afterAll. */
 export async function cleanup(keep: readonly Child[] = []): Promise<void> {
   closeSockets();
+  await Promise.all([...librarySessions].map((session) => session.close()));
+  librarySessions.clear();
   const running = [...children].filter((proc) => !keep.some((child) => child.proc === proc));
   await Promise.all(
     running.map(
@@ -412,4 +415,59 @@ export async function dribblePost(
     dribbles.delete(timer);
   });
   return raw;
+}
+
+const librarySessions = new Set<AttachSession>();
+
+export interface LibrarySession {
+  session: AttachSession;
+  /** Every chunk so far. */
+  chunks: Chunk[];
+  waitFor(match: (chunk: Chunk) => boolean, what: string): Promise<Chunk>;
+  /** The file server-everything upstreams append their pid and flags to. */
+  pidFile: string;
+}
+
+/**
+ * An in-process attach session (the `@conduit/client` library, as an application would use it)
+ * serving `objectiveai` from server-everything unless `mcps` says otherwise; closed by cleanup().
+ */
+export function startLibrarySession(wsUrl: string, body: unknown, mcps?: Record<string, UpstreamSpec>): LibrarySession {
+  const pidFile = join(tempDir(), "upstreams.ndjson");
+  const session = attach({
+    url: wsUrl,
+    body,
+    mcps: mcps ?? {
+      objectiveai: { kind: "stdio", command: process.execPath, args: [EVERYTHING_WITH_PID, pidFile] },
+    },
+  });
+  librarySessions.add(session);
+  const chunks: Chunk[] = [];
+  const waiters = new Set<() => void>();
+  void (async () => {
+    for await (const chunk of session) {
+      chunks.push(chunk);
+      for (const wake of [...waiters]) wake();
+    }
+  })();
+  const waitFor = (match: (chunk: Chunk) => boolean, what: string): Promise<Chunk> =>
+    new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = chunks.find(match);
+        if (found) resolve(found);
+        return found !== undefined;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => {
+        waiters.delete(wake);
+        reject(new Error(`timed out waiting for ${what}; chunks: ${JSON.stringify(chunks).slice(0, 2000)}`));
+      }, WAIT_MS);
+      const wake = (): void => {
+        if (!check()) return;
+        waiters.delete(wake);
+        clearTimeout(timer);
+      };
+      waiters.add(wake);
+    });
+  return { session, chunks, waitFor, pidFile };
 }

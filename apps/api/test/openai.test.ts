@@ -11,6 +11,8 @@ interface Seen {
     model: string;
     stream: boolean;
     stream_options?: unknown;
+    max_tokens?: number;
+    temperature?: number;
     messages: { role: string; content: string | null; tool_call_id?: string; tool_calls?: unknown[] }[];
     tools?: {
       type: string;
@@ -48,6 +50,41 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   seen.push({ authorization: req.headers.authorization, body });
   const toolMessage = body.messages.find((message) => message.role === "tool");
 
+  if (!body.stream) {
+    // A sampling request (one JSON completion): it answers with what it was asked.
+    const asked = body.messages.at(-1)?.content ?? "";
+    res.writeHead(200, { "content-type": "application/json" }).end(
+      JSON.stringify({
+        id: "chatcmpl-sample",
+        object: "chat.completion",
+        model: `${body.model}-v1`,
+        choices: [{ index: 0, message: { role: "assistant", content: `Sampled: ${asked}` }, finish_reason: "length" }],
+        usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      }),
+    );
+    return;
+  }
+  if (body.model === "sampler" && !toolMessage) {
+    sse(res, [
+      choice(
+        {
+          tool_calls: [
+            {
+              index: 0,
+              id: "call_sampler",
+              type: "function",
+              function: {
+                name: "objectiveai__trigger-sampling-request",
+                arguments: '{"prompt":"tell me","maxTokens":7}',
+              },
+            },
+          ],
+        },
+        "tool_calls",
+      ),
+    ]);
+    return;
+  }
   if (body.model === "flaky" && flakyFailures === 0) {
     flakyFailures += 1;
     res
@@ -173,6 +210,44 @@ describe("openai upstream", () => {
     expect(roles).toEqual(["user", "assistant", "tool"]);
     expect(second.body.messages[1]!.tool_calls).toHaveLength(1);
     expect(second.body.messages[2]).toMatchObject({ tool_call_id: "call_stub_1", content: "Echo: from-llm" });
+  });
+
+  it("answers an upstream's sampling request with the agent's model", async () => {
+    seen.length = 0;
+    const body = {
+      agent: { upstream: "openai", model: "sampler" },
+      messages: [{ role: "user", content: "sample something" }],
+      ...DECLARE_EVERYTHING,
+    };
+    const cli = startCli(api.wsUrl, body);
+    const exit = await exitWithin(cli);
+    expect(exit.code, cli.stderr.text()).toBe(0);
+
+    const sampling = seen.filter((item) => !item.body.stream);
+    expect(sampling).toHaveLength(1);
+    expect(sampling[0]!.authorization).toBe("Bearer stub-key");
+    expect(sampling[0]!.body).toMatchObject({
+      model: "sampler",
+      max_tokens: 7,
+      temperature: 0.7,
+      messages: [
+        { role: "system", content: "You are a helpful test server." },
+        { role: "user", content: "Resource trigger-sampling-request context: tell me" },
+      ],
+    });
+    const chunks = cli.chunks();
+    const result = chunks.find((chunk) => chunk.tool_result)!.tool_result!;
+    expect(result).toMatchObject({ tool_call_id: "call_sampler", is_error: false });
+    const text = (result.content[0] as { text: string }).text;
+    expect(text).toContain('"text": "Sampled: Resource trigger-sampling-request context: tell me"');
+    expect(text).toContain('"model": "sampler-v1"');
+    expect(text).toContain('"stopReason": "maxTokens"');
+    // The model got the tool's answer, and the sampling tokens count in the agent's usage.
+    expect(contentOf(chunks)).toContain("The tool said: LLM sampling result");
+    expect(chunks.at(-1)).toMatchObject({
+      finish_reason: "stop",
+      usage: { prompt_tokens: 23, completion_tokens: 7, total_tokens: 30 },
+    });
   });
 
   it("ends one agent with an error chunk on an upstream 500 while the other finishes", async () => {

@@ -9,6 +9,8 @@ import {
   type Chunk,
   type ClientFrame,
   type ClientResponseFrame,
+  type ElicitationAction,
+  type ElicitationContent,
   type ListKind,
   type McpKind,
   type ProtocolVersion,
@@ -40,10 +42,13 @@ const DEFAULT_HEARTBEAT_MS = 30_000;
 /** How long a client-initiated close waits for the server's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
-interface PendingNotify {
+/** A client_request awaiting its client_response (notify, elicitation_response). */
+interface PendingClientRequest {
   resolve: () => void;
   reject: (error: Error) => void;
 }
+
+const ELICITATION_ACTIONS: ReadonlySet<string> = new Set(["accept", "decline", "cancel"]);
 
 /**
  * Dials the API, sends the body, streams chunks and serves the API's
@@ -60,7 +65,7 @@ class AttachClient implements AttachSession {
   readonly #log: Logger;
   readonly #chunks = new ChunkQueue<Chunk>();
   readonly #pool: UpstreamPool;
-  readonly #notifies = new Map<string, PendingNotify>();
+  readonly #requests = new Map<string, PendingClientRequest>();
   readonly #context: ServerRequestContext;
   readonly #opened: Promise<boolean>;
   /** The negotiated protocol; decides whether the relay runs (v2) or upstream requests are refused (v1). */
@@ -153,20 +158,52 @@ class AttachClient implements AttachSession {
     if (typeof responseId !== "string" || responseId.length === 0)
       throw new TypeError("responseId must be a non-empty string");
     if (typeof content !== "string") throw new TypeError("content must be a string");
+    return this.#clientRequest("notify", (id) => ({
+      type: "client_request",
+      id,
+      method: "agent_completion_notify",
+      params: { response_id: responseId, content },
+    }));
+  }
+
+  async respondElicitation(
+    responseId: string,
+    elicitationId: string,
+    action: ElicitationAction,
+    content?: ElicitationContent,
+  ): Promise<void> {
+    if (typeof responseId !== "string" || responseId.length === 0)
+      throw new TypeError("responseId must be a non-empty string");
+    if (typeof elicitationId !== "string" || elicitationId.length === 0)
+      throw new TypeError("elicitationId must be a non-empty string");
+    if (!ELICITATION_ACTIONS.has(action)) throw new TypeError('action must be "accept", "decline" or "cancel"');
+    if (content !== undefined) {
+      if (action !== "accept") throw new TypeError("content goes only with accept");
+      if (typeof content !== "object" || content === null || Array.isArray(content))
+        throw new TypeError("content must be an object");
+    }
+    const target = { response_id: responseId, elicitation_id: elicitationId };
+    return this.#clientRequest("elicitation", (id) => ({
+      type: "client_request",
+      id,
+      method: "elicitation_response",
+      params:
+        action === "accept"
+          ? { ...target, action, ...(content !== undefined ? { content } : {}) }
+          : { ...target, action },
+    }));
+  }
+
+  /** Sends one client_request and settles with its client_response; rejects with ConduitClientError. */
+  async #clientRequest(prefix: string, frame: (id: string) => ClientFrame): Promise<void> {
     if (!(await this.#opened) || this.#ws.readyState !== WebSocket.OPEN) {
       throw new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open");
     }
-    const id = `notify-${randomUUID()}`;
+    const id = `${prefix}-${randomUUID()}`;
     return new Promise<void>((resolve, reject) => {
-      this.#notifies.set(id, { resolve, reject });
-      const sent = this.#send({
-        type: "client_request",
-        id,
-        method: "agent_completion_notify",
-        params: { response_id: responseId, content },
-      });
-      if (!sent) {
-        this.#notifies.delete(id);
+      this.#requests.set(id, { resolve, reject });
+      if (!this.#send(frame(id))) {
+        this.#requests.delete(id);
         reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open"));
       }
     });
@@ -222,7 +259,7 @@ class AttachClient implements AttachSession {
         });
         break;
       case "client_response":
-        this.#settleNotify(frame);
+        this.#settleClientRequest(frame);
         break;
       case "error":
         this.#errorFrame ??= frame.error;
@@ -237,13 +274,13 @@ class AttachClient implements AttachSession {
     }
   }
 
-  #settleNotify(frame: ClientResponseFrame): void {
-    const pending = typeof frame.id === "string" ? this.#notifies.get(frame.id) : undefined;
+  #settleClientRequest(frame: ClientResponseFrame): void {
+    const pending = typeof frame.id === "string" ? this.#requests.get(frame.id) : undefined;
     if (!pending) {
-      this.#log("debug", `client_response ${forLog(JSON.stringify(frame.id))} (not a pending notify)`);
+      this.#log("debug", `client_response ${forLog(JSON.stringify(frame.id))} (not a pending request)`);
       return;
     }
-    this.#notifies.delete(frame.id as string);
+    this.#requests.delete(frame.id as string);
     if (frame.ok) pending.resolve();
     else pending.reject(new ConduitClientError(frame.error.code, frame.error.message, frame.error.data));
   }
@@ -282,10 +319,10 @@ class AttachClient implements AttachSession {
     clearInterval(this.#heartbeat);
     this.#chunks.end();
     const outcome = this.#outcome(code, reason);
-    for (const pending of this.#notifies.values()) {
+    for (const pending of this.#requests.values()) {
       pending.reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket closed before the answer"));
     }
-    this.#notifies.clear();
+    this.#requests.clear();
     await this.#pool.shutdown();
     this.#log(outcome.kind === "finished" ? "info" : "warn", `stream ended: ${describeOutcome(outcome)}`);
     return outcome;

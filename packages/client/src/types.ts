@@ -1,4 +1,4 @@
-import type { Chunk } from "@conduit/protocol";
+import type { Chunk, ElicitationAction, ElicitationContent } from "@conduit/protocol";
 
 /** Where an MCP server lives on the user's machine. */
 export type UpstreamSpec =
@@ -50,6 +50,17 @@ export type AttachOutcome =
 export interface AttachSession extends AsyncIterable<Chunk> {
   /** Sends `agent_completion_notify`; rejects with a `ConduitClientError` (has `code`) on an error answer. */
   notify(responseId: string, content: string): Promise<void>;
+  /**
+   * Answers an `elicitation` chunk (sends `elicitation_response`): `content` only with `accept`.
+   * Rejects with a `ConduitClientError`: 404 (not an elicitation of that agent in this stream),
+   * 409 (already settled, or the agent finished), and with a TypeError for bad arguments.
+   */
+  respondElicitation(
+    responseId: string,
+    elicitationId: string,
+    action: ElicitationAction,
+    content?: ElicitationContent,
+  ): Promise<void>;
   /** Closes the socket and every upstream; resolves once both are done. */
   close(code?: number): Promise<void>;
   /** Resolves when the socket has closed and every upstream is shut down. Never rejects. */

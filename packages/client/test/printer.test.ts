@@ -81,3 +81,48 @@ test("describeContent renders binary blocks by type, mime type and size", () => 
     "look: [image image/png, 123 bytes] [audio audio/wav, 0 bytes] [resource file:///a.txt] [link file:///b.txt] [future]",
   );
 });
+
+describe("progress and elicitations", () => {
+  test("a progress line, an elicitation with its fields or URL, and its outcome", () => {
+    const printer = new ReadablePrinter();
+    const mcp = "objectiveai" as McpKind;
+    expect(
+      printer.push(chunk(0, { tool_progress: { tool_call_id: "c1", progress: 3, total: 10, message: "step" } })),
+    ).toEqual(["[0] … progress 3/10 step"]);
+    expect(printer.push(chunk(0, { tool_progress: { tool_call_id: "c1", progress: 0.5 } }))).toEqual([
+      "[0] … progress 0.5",
+    ]);
+    expect(
+      printer.push(
+        chunk(0, {
+          elicitation: {
+            id: "elic_1",
+            mcp,
+            mode: "form",
+            message: "Who?",
+            requested_schema: {
+              type: "object",
+              properties: {
+                name: { type: "string", description: "full name" },
+                hero: { type: "string", oneOf: [{ const: "h1", title: "Superman" }] },
+              },
+              required: ["name"],
+            },
+          },
+        }),
+      ),
+    ).toEqual([
+      "[0] ? elic_1 objectiveai asks (form): Who?",
+      "[0]   name (string, required): full name",
+      "[0]   hero (one of h1)",
+    ]);
+    expect(
+      printer.push(
+        chunk(1, { elicitation: { id: "elic_2", mcp, mode: "url", message: "Sign in", url: "https://x.test/a" } }),
+      ),
+    ).toEqual(["[1] ? elic_2 objectiveai asks (url): Sign in", "[1]   open: https://x.test/a"]);
+    expect(
+      printer.push(chunk(1, { elicitation_result: { id: "elic_2", action: "cancel", source: "timeout" } })),
+    ).toEqual(["[1] ? elic_2 cancelled (timeout)"]);
+  });
+});

@@ -10,6 +10,7 @@ export * from "./codec.js";
 export * from "./json-rpc.js";
 export * from "./json-schema.js";
 export * from "./schemas/common.js";
+export * from "./schemas/elicitation.js";
 export * from "./schemas/chunk.js";
 export * from "./schemas/body.js";
 export * from "./schemas/frames.js";

@@ -106,6 +106,36 @@ export const clientRequestFrameArb: Arbitrary<ClientRequestFrame> = fc.oneof(
     method: fc.constant("mcp_list_changed" as const),
     params: record({ mcp: mcpKindArb, list: fc.constantFrom(...LIST_KINDS) }),
   }),
+  record({
+    type: fc.constant("client_request" as const),
+    id: requestIdArb,
+    method: fc.constant("elicitation_response" as const),
+    params: fc.oneof(
+      fc.record(
+        {
+          response_id: fc.string({ minLength: 1, maxLength: 256 }),
+          elicitation_id: fc.string({ minLength: 1, maxLength: 256 }),
+          action: fc.constant("accept" as const),
+          content: copiedDictionary(
+            fc.oneof(
+              fc.string(),
+              fc.double({ noNaN: true, noDefaultInfinity: true }),
+              fc.boolean(),
+              fc.array(fc.string()),
+            ),
+          ).map(
+            (content) => JSON.parse(JSON.stringify(content)) as Record<string, string | number | boolean | string[]>,
+          ),
+        },
+        { requiredKeys: ["response_id", "elicitation_id", "action"], noNullPrototype: true },
+      ),
+      record({
+        response_id: fc.string({ minLength: 1, maxLength: 256 }),
+        elicitation_id: fc.string({ minLength: 1, maxLength: 256 }),
+        action: fc.constantFrom("decline" as const, "cancel" as const),
+      }),
+    ),
+  }),
 );
 
 export const clientFrameArb: Arbitrary<ClientFrame> = fc.oneof(serverResponseFrameArb, clientRequestFrameArb);
@@ -119,8 +149,11 @@ const CHUNK_KEYS = new Set([
   "created",
   "delta",
   "tool_call",
+  "tool_progress",
   "tool_result",
   "notification",
+  "elicitation",
+  "elicitation_result",
   "finish_reason",
   "usage",
   "error",
@@ -147,6 +180,38 @@ const chunkPayloadArb: Arbitrary<Partial<Chunk>> = fc.oneof(
     }),
   }),
   record({ notification: record({ content: fc.string() }) }),
+  fc
+    .record(
+      {
+        tool_call_id: fc.string(),
+        progress: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        total: fc.double({ noNaN: true, noDefaultInfinity: true }),
+        message: fc.string(),
+      },
+      { requiredKeys: ["tool_call_id", "progress"], noNullPrototype: true },
+    )
+    .map((progress) => ({ tool_progress: JSON.parse(JSON.stringify(progress)) as Chunk["tool_progress"] })),
+  fc
+    .record(
+      {
+        id: fc.string({ minLength: 1, maxLength: 256 }),
+        tool_call_id: fc.string(),
+        mcp: mcpKindArb,
+        mode: fc.constantFrom("form" as const, "url" as const),
+        message: fc.string(),
+        requested_schema: copiedDictionary(jsonArb),
+        url: fc.webUrl(),
+      },
+      { requiredKeys: ["id", "mcp", "mode", "message"], noNullPrototype: true },
+    )
+    .map((elicitation) => ({ elicitation })),
+  record({
+    elicitation_result: record({
+      id: fc.string({ minLength: 1, maxLength: 256 }),
+      action: fc.constantFrom("accept" as const, "decline" as const, "cancel" as const),
+      source: fc.constantFrom("user" as const, "timeout" as const, "cancelled" as const),
+    }),
+  }),
   fc.record(
     {
       finish_reason: fc.constantFrom("stop" as const, "max_turns" as const, "error" as const, "cancelled" as const),

@@ -60,6 +60,23 @@ describe("decodeBody: valid bodies", () => {
     expect(result.value.client_objectiveai_mcp).toStrictEqual({ mcps: [], arguments: {} });
   });
 
+  it("keeps a mock script's sampling and elicitation answers", () => {
+    for (const agent of [
+      {
+        upstream: "mock",
+        turns: [],
+        sampling: { text: "a scripted completion", model: "mock-1" },
+        elicitation: { action: "accept", content: { name: "Ada", n: 1, ok: true, picks: ["x"] } },
+      },
+      { upstream: "mock", turns: [], sampling: { text: "" }, elicitation: { action: "decline" } },
+      { upstream: "mock", turns: [], elicitation: { action: "cancel" } },
+      { upstream: "mock", turns: [], elicitation: { action: "accept" } },
+    ]) {
+      const result = decodeBody(JSON.stringify({ agent }));
+      expect(result.ok && result.value.agent).toStrictEqual(agent);
+    }
+  });
+
   it("parseRequestBody accepts an already-parsed value", () => {
     const result = parseRequestBody({ agent: { upstream: "mock" }, n: 2 });
     expect(result.ok && result.value.n).toBe(2);
@@ -107,6 +124,24 @@ describe("decodeBody: invalid bodies name the bad field", () => {
       "field agent.turns.0",
     ],
     ["an unknown top-level key", { agent: mock, temperature: 1 }, "temperature"],
+    ["a sampling script without text", { agent: { ...mock, sampling: { model: "m" } } }, "field agent.sampling.text"],
+    ["a sampling script with an unknown key", { agent: { ...mock, sampling: { text: "t", tokens: 3 } } }, "tokens"],
+    [
+      "an elicitation script with an unknown action",
+      { agent: { ...mock, elicitation: { action: "maybe" } } },
+      "field agent.elicitation.action",
+    ],
+    [
+      "an elicitation script declining with content",
+      { agent: { ...mock, elicitation: { action: "decline", content: { a: "b" } } } },
+      "content",
+    ],
+    [
+      "an elicitation script with a nested content value",
+      { agent: { ...mock, elicitation: { action: "accept", content: { a: { b: "c" } } } } },
+      "field agent.elicitation.content.a",
+    ],
+    ["sampling on an openai agent", { agent: { upstream: "openai", model: "m", sampling: { text: "t" } } }, "sampling"],
   ])("%s", (_name, body, field) => {
     expectError(decodeBody(JSON.stringify(body)), "invalid_frame", field);
   });

@@ -43,6 +43,23 @@ const CLIENT_FRAMES = {
     method: "mcp_list_changed",
     params: { mcp: FS, list: "tools" },
   },
+  "client_request elicitation_response accept": {
+    type: "client_request",
+    id: "e-1",
+    method: "elicitation_response",
+    params: {
+      response_id: "resp_abc",
+      elicitation_id: "elic_1",
+      action: "accept",
+      content: { name: "Ada", age: 36, agree: true, tags: ["a", "b"] },
+    },
+  },
+  "client_request elicitation_response decline": {
+    type: "client_request",
+    id: 4,
+    method: "elicitation_response",
+    params: { response_id: "resp_abc", elicitation_id: "elic_1", action: "decline" },
+  },
 } satisfies Record<string, ClientFrame>;
 
 const chunkBase = { id: "resp_abc", object: "agent.completion.chunk" as const, index: 0, created: 1_700_000_000 };
@@ -66,6 +83,39 @@ const SERVER_FRAMES = {
     },
   },
   "chunk with notification": { type: "chunk", data: { ...chunkBase, notification: { content: "also the README" } } },
+  "chunk with tool_progress": {
+    type: "chunk",
+    data: { ...chunkBase, tool_progress: { tool_call_id: "call_1", progress: 3, total: 10, message: "indexing" } },
+  },
+  "chunk with tool_progress without total and message": {
+    type: "chunk",
+    data: { ...chunkBase, tool_progress: { tool_call_id: "call_1", progress: 0.5 } },
+  },
+  "chunk with a form elicitation": {
+    type: "chunk",
+    data: {
+      ...chunkBase,
+      elicitation: {
+        id: "elic_1",
+        tool_call_id: "call_1",
+        mcp: FS,
+        mode: "form",
+        message: "Who are you?",
+        requested_schema: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+      },
+    },
+  },
+  "chunk with a url elicitation": {
+    type: "chunk",
+    data: {
+      ...chunkBase,
+      elicitation: { id: "elic_2", mcp: FS, mode: "url", message: "Sign in", url: "https://example.com/login" },
+    },
+  },
+  "chunk with elicitation_result": {
+    type: "chunk",
+    data: { ...chunkBase, elicitation_result: { id: "elic_2", action: "cancel", source: "timeout" } },
+  },
   "chunk with finish_reason and usage": {
     type: "chunk",
     data: {
@@ -263,6 +313,74 @@ describe("invalid frames name the bad field", () => {
       "agent_completion_notify with an empty response_id",
       { ...CLIENT_FRAMES["client_request agent_completion_notify"], params: { response_id: "", content: "x" } },
       "field params.response_id",
+    ],
+    [
+      "elicitation_response with content on a decline",
+      {
+        type: "client_request",
+        id: 1,
+        method: "elicitation_response",
+        params: { response_id: "r", elicitation_id: "e", action: "decline", content: {} },
+      },
+      "content",
+    ],
+    [
+      "elicitation_response with an unknown action",
+      {
+        type: "client_request",
+        id: 1,
+        method: "elicitation_response",
+        params: { response_id: "r", elicitation_id: "e", action: "maybe" },
+      },
+      "field params.action",
+    ],
+    [
+      "elicitation_response with a nested content value",
+      {
+        type: "client_request",
+        id: 1,
+        method: "elicitation_response",
+        params: { response_id: "r", elicitation_id: "e", action: "accept", content: { a: { b: 1 } } },
+      },
+      "field params.content.a",
+    ],
+    [
+      "elicitation_response with an empty elicitation_id",
+      {
+        type: "client_request",
+        id: 1,
+        method: "elicitation_response",
+        params: { response_id: "r", elicitation_id: "", action: "cancel" },
+      },
+      "field params.elicitation_id",
+    ],
+    [
+      "elicitation_response with an unknown param",
+      {
+        type: "client_request",
+        id: 1,
+        method: "elicitation_response",
+        params: { response_id: "r", elicitation_id: "e", action: "cancel", extra: 1 },
+      },
+      "extra",
+    ],
+    [
+      "chunk with an elicitation of an unknown mode",
+      {
+        type: "chunk",
+        data: { ...chunkBase, elicitation: { id: "e", mcp: "objectiveai", mode: "voice", message: "m" } },
+      },
+      "field data.elicitation.mode",
+    ],
+    [
+      "chunk with a tool_progress without progress",
+      { type: "chunk", data: { ...chunkBase, tool_progress: { tool_call_id: "c" } } },
+      "field data.tool_progress.progress",
+    ],
+    [
+      "chunk with an elicitation_result of an unknown source",
+      { type: "chunk", data: { ...chunkBase, elicitation_result: { id: "e", action: "accept", source: "robot" } } },
+      "field data.elicitation_result.source",
     ],
     [
       "client_request with an unknown method",

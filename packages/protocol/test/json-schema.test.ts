@@ -9,6 +9,7 @@ const NAMES = [
   "chunk_frame",
   "client_request",
   "client_response",
+  "elicitation_response",
   "error",
   "server_request",
   "server_response",
@@ -50,6 +51,43 @@ describe("frameJsonSchemas", () => {
         expect(mcp.test(bad)).toBe(false);
       }
     });
+  });
+
+  it("elicitation_response allows content only with accept", () => {
+    const params = (schemas.elicitation_response.properties as Record<string, Record<string, unknown>>).params!;
+    const branches = (params.anyOf ?? params.oneOf) as {
+      properties: Record<string, unknown>;
+      required: string[];
+      additionalProperties: boolean;
+    }[];
+    expect(branches).toHaveLength(2);
+    const [accept, other] = branches as [(typeof branches)[0], (typeof branches)[0]];
+    expect(accept.properties).toHaveProperty("content");
+    expect(other.properties).not.toHaveProperty("content");
+    for (const branch of branches) {
+      expect(branch.additionalProperties).toBe(false);
+      expect([...branch.required].sort()).toEqual(["action", "elicitation_id", "response_id"]);
+    }
+  });
+
+  it("the chunk schema names the elicitation and progress payloads", () => {
+    const properties = schemas.chunk.properties as Record<string, { properties?: Record<string, unknown> }>;
+    expect(Object.keys(properties.tool_progress?.properties ?? {}).sort()).toEqual([
+      "message",
+      "progress",
+      "tool_call_id",
+      "total",
+    ]);
+    expect(Object.keys(properties.elicitation?.properties ?? {}).sort()).toEqual([
+      "id",
+      "mcp",
+      "message",
+      "mode",
+      "requested_schema",
+      "tool_call_id",
+      "url",
+    ]);
+    expect(Object.keys(properties.elicitation_result?.properties ?? {}).sort()).toEqual(["action", "id", "source"]);
   });
 
   it("the body schema describes what a sender may omit", () => {

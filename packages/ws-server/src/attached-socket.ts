@@ -125,6 +125,7 @@ export class ConduitSocket implements AttachedSocket {
       tracker: this.tracker,
       listeners: options.listeners,
       notify: options.notify,
+      elicitationResponse: options.elicitationResponse,
       logger: options.logger,
       reply: (text) => this.#reply(text),
       dropped: (frame) => this.#invalidFrames.drop(frame),

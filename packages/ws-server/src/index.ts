@@ -3,7 +3,7 @@ export type { AttachedSocket, SocketClosed } from "./attached-socket.js";
 export type { ConduitOptions } from "./options.js";
 export { DEFAULTS as CONDUIT_DEFAULTS } from "./options.js";
 export type { BodyResult, BodyValidator } from "./body-frame.js";
-export type { NotifyHandler } from "./receive-loop.js";
+export type { ElicitationResponseHandler, NotifyHandler } from "./receive-loop.js";
 export {
   createUpgradeHandler,
   DEFAULT_MAX_PAYLOAD,

@@ -1,7 +1,7 @@
 import type { McpListenerRegistry } from "@conduit/listeners";
 import type { ReverseChannelRegistry } from "@conduit/registry";
 import { safeLogger, silentLogger, type ConduitLogger } from "./logger.js";
-import type { NotifyHandler } from "./receive-loop.js";
+import type { ElicitationResponseHandler, NotifyHandler } from "./receive-loop.js";
 
 export interface ConduitOptions {
   registry: ReverseChannelRegistry;
@@ -12,6 +12,12 @@ export interface ConduitOptions {
    * carrying a numeric `code` to answer that code (anything else: -32603).
    */
   notify: NotifyHandler;
+  /**
+   * The `elicitation_response` handler (the user's answer to an `elicitation`
+   * chunk), called under the same SessionTracker rule as `notify`, with the
+   * same error convention. Unset: the method is answered -32601.
+   */
+  elicitationResponse?: ElicitationResponseHandler;
   /** Reverse-channel request timeout in ms (SPEC §5). Default 30 000. */
   timeoutMs?: number;
   /** Requests in flight per channel (SPEC §10). Default 1024. */
@@ -45,6 +51,7 @@ export interface ResolvedConduitOptions {
   registry: ReverseChannelRegistry;
   listeners: McpListenerRegistry;
   notify: NotifyHandler;
+  elicitationResponse: ElicitationResponseHandler | undefined;
   timeoutMs: number;
   maxPending: number;
   maxIdsPerSocket: number;
@@ -105,6 +112,7 @@ export function resolveOptions(options: ConduitOptions): ResolvedConduitOptions 
     registry: options.registry,
     listeners: options.listeners,
     notify: options.notify,
+    elicitationResponse: options.elicitationResponse,
     timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, MAX_TIMER_MS),
     maxPending: positiveInteger("maxPending", options.maxPending, DEFAULTS.maxPending),
     maxIdsPerSocket: positiveInteger("maxIdsPerSocket", options.maxIdsPerSocket, DEFAULTS.maxIdsPerSocket),

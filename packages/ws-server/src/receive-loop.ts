@@ -6,6 +6,9 @@ import {
   jsonRpcRequestId,
   shortId,
   type AgentCompletionNotifyFrame,
+  type ElicitationAction,
+  type ElicitationContent,
+  type ElicitationResponseFrame,
   type UpstreamMessageFrame,
   type DecodeError,
   type McpListChangedFrame,
@@ -22,6 +25,14 @@ import { clientResponseText, rawDataToText } from "./wire.js";
 
 export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
 
+/** The user's answer to an `elicitation` chunk; throw/reject with an integer `code` to answer that code. */
+export type ElicitationResponseHandler = (
+  responseId: string,
+  elicitationId: string,
+  action: ElicitationAction,
+  content: ElicitationContent | undefined,
+) => void | Promise<void>;
+
 export interface ReceiveLoopParts {
   channel: ReverseChannel;
   guard: ReverseAttachGuard;
@@ -29,6 +40,8 @@ export interface ReceiveLoopParts {
   tracker: SessionTracker;
   listeners: McpListenerRegistry;
   notify: NotifyHandler;
+  /** Unset: `elicitation_response` is answered -32601. */
+  elicitationResponse: ElicitationResponseHandler | undefined;
   logger: ConduitLogger;
   /** Writes one control frame (client_response) if the socket is still open. */
   reply(text: string): void;
@@ -36,11 +49,15 @@ export interface ReceiveLoopParts {
   dropped(frame: DroppedFrame): void;
 }
 
-const KNOWN_METHODS: ReadonlySet<string> = new Set(["agent_completion_notify", "mcp_list_changed"]);
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "agent_completion_notify",
+  "mcp_list_changed",
+  "elicitation_response",
+]);
 const UNKNOWN_RESPONSE_ID = "unknown response_id for this stream";
 
-/** The error a failed notify handler answers with: its own integer `code` (the wire allows no other), else -32603. */
-function notifyError(err: unknown): WireError {
+/** The error a failed handler answers with: its own integer `code` (the wire allows no other), else -32603. */
+function handlerError(method: string, err: unknown): WireError {
   if (
     typeof err === "object" &&
     err !== null &&
@@ -48,11 +65,10 @@ function notifyError(err: unknown): WireError {
     typeof err.code === "number" &&
     Number.isSafeInteger(err.code)
   ) {
-    const message =
-      "message" in err && typeof err.message === "string" ? err.message : "agent_completion_notify failed";
+    const message = "message" in err && typeof err.message === "string" ? err.message : `${method} failed`;
     return { code: err.code, message };
   }
-  return { code: JsonRpcErrorCode.InternalError, message: "agent_completion_notify failed" };
+  return { code: JsonRpcErrorCode.InternalError, message: `${method} failed` };
 }
 
 /**
@@ -91,6 +107,7 @@ export class ReceiveLoop {
     if (frame.type === "server_response") this.#serverResponse(frame);
     else if (frame.type === "upstream_message") this.#upstreamMessage(frame);
     else if (frame.method === "agent_completion_notify") this.#notify(frame);
+    else if (frame.method === "elicitation_response") this.#elicitationResponse(frame);
     else this.#listChanged(frame);
   }
 
@@ -158,35 +175,56 @@ export class ReceiveLoop {
 
   #notify(frame: AgentCompletionNotifyFrame): void {
     const { response_id: responseId, content } = frame.params;
+    const notify = this.#parts.notify;
+    this.#runHandler(frame, responseId, () => notify(responseId, content));
+  }
+
+  /** The same SessionTracker rule as a notify: only an id this stream's chunks named reaches the handler. */
+  #elicitationResponse(frame: ElicitationResponseFrame): void {
+    const handler = this.#parts.elicitationResponse;
+    if (handler === undefined) {
+      this.#answer(frame.id, { code: JsonRpcErrorCode.MethodNotFound, message: "elicitation_response is not served" });
+      return;
+    }
+    const params = frame.params;
+    const content = params.action === "accept" ? params.content : undefined;
+    this.#runHandler(frame, params.response_id, () =>
+      handler(params.response_id, params.elicitation_id, params.action, content),
+    );
+  }
+
+  /** 404 unless `responseId` appeared in this stream's chunks; else runs `handler` and answers with its outcome. */
+  #runHandler(
+    frame: AgentCompletionNotifyFrame | ElicitationResponseFrame,
+    responseId: string,
+    handler: () => void | Promise<void>,
+  ): void {
     if (!this.#parts.tracker.has(responseId)) {
-      this.#parts.logger.debug(
-        { responseId: shortId(responseId) },
-        "agent_completion_notify for an id not in this stream",
-      );
+      this.#parts.logger.debug({ responseId: shortId(responseId) }, `${frame.method} for an id not in this stream`);
       this.#answer(frame.id, { code: 404, message: UNKNOWN_RESPONSE_ID });
       return;
     }
     // Not awaited: a slow handler must never hold up the frames behind it.
     let outcome: void | Promise<void>;
     try {
-      outcome = this.#parts.notify(responseId, content);
+      outcome = handler();
     } catch (err) {
-      this.#notifyFailed(frame.id, err);
+      this.#handlerFailed(frame, err);
       return;
     }
     Promise.resolve(outcome).then(
       () => this.#answer(frame.id),
-      (err: unknown) => this.#notifyFailed(frame.id, err),
+      (err: unknown) => this.#handlerFailed(frame, err),
     );
   }
 
-  #notifyFailed(id: RequestId, err: unknown): void {
-    const error = notifyError(err);
+  #handlerFailed(frame: AgentCompletionNotifyFrame | ElicitationResponseFrame, err: unknown): void {
+    const error = handlerError(frame.method, err);
     this.#parts.logger.warn(
-      { id: clipId(id), code: error.code, err: errText(err) },
-      "agent_completion_notify handler failed",
+      { id: clipId(frame.id), code: error.code, err: errText(err) },
+      `${frame.method} handler failed`,
     );
-    this.#answer(id, error);
+    this.#answer(frame.id, error);
   }
 
   #listChanged(frame: McpListChangedFrame): void {

@@ -329,6 +329,80 @@ describe("receive loop", () => {
     });
   });
 
+  describe("elicitation_response", () => {
+    const response = (id: number | string, responseId: string, params: Record<string, unknown> = {}) => ({
+      type: "client_request",
+      id,
+      method: "elicitation_response",
+      params: {
+        response_id: responseId,
+        elicitation_id: "elic_1",
+        action: "accept",
+        content: { name: "Ada" },
+        ...params,
+      },
+    });
+
+    it("reaches the handler for an id of this stream; 404 for another, without calling it; the handler's code", async () => {
+      const calls: unknown[][] = [];
+      const { harness, client, server } = await setup({
+        conduit: {
+          elicitationResponse: (...args) => {
+            calls.push(args);
+            if (args[1] === "elic_settled") throw new ConduitError(409, "the elicitation was already settled");
+          },
+        },
+      });
+      const other = await connectWithBody(harness);
+      await other.server.attached.send(chunk("resp_theirs", 0, "x"));
+      await server.attached.send(chunk("resp_ours", 0, "x"));
+      await client.next();
+
+      client.sendJson(response(1, "resp_ours"));
+      expect(await client.next()).toEqual({ type: "client_response", id: 1, ok: true });
+      expect(calls).toEqual([["resp_ours", "elic_1", "accept", { name: "Ada" }]]);
+
+      // Seen on another socket only: not this stream's.
+      client.sendJson(response(2, "resp_theirs"));
+      expect(await client.next()).toEqual({
+        type: "client_response",
+        id: 2,
+        ok: false,
+        error: { code: 404, message: "unknown response_id for this stream" },
+      });
+      expect(calls).toHaveLength(1);
+
+      client.sendJson(
+        response(3, "resp_ours", { elicitation_id: "elic_settled", action: "decline", content: undefined }),
+      );
+      expect(await client.next()).toEqual({
+        type: "client_response",
+        id: 3,
+        ok: false,
+        error: { code: 409, message: "the elicitation was already settled" },
+      });
+      expect(calls[1]).toEqual(["resp_ours", "elic_settled", "decline", undefined]);
+    });
+
+    it("answers -32602 for invalid params and -32601 when no handler is set", async () => {
+      const { client, server } = await setup({ conduit: { elicitationResponse: () => undefined } });
+      await server.attached.send(chunk("resp_ours", 0, "x"));
+      await client.next();
+      client.sendJson(response(1, "resp_ours", { action: "decline" }));
+      expect(await client.next()).toMatchObject({ id: 1, ok: false, error: { code: JsonRpcErrorCode.InvalidParams } });
+
+      const bare = await setup();
+      await bare.server.attached.send(chunk("resp_bare", 0, "x"));
+      await bare.client.next();
+      bare.client.sendJson(response(2, "resp_bare"));
+      expect(await bare.client.next()).toMatchObject({
+        id: 2,
+        ok: false,
+        error: { code: JsonRpcErrorCode.MethodNotFound, message: "elicitation_response is not served" },
+      });
+    });
+  });
+
   it("mcp_list_changed publishes to every id this socket registered, on that mcp only", async () => {
     const { harness, client, server } = await setup();
     const other = await connectWithBody(harness);

@@ -2,6 +2,7 @@ import { shortId, type Chunk, type FinishReason, type RequestBody } from "@condu
 import type { Logger } from "../logger.js";
 import { ChunkFactory, type ChunkError } from "./chunk-factory.js";
 import { UsageTotals, type AgentContext, type OpenAiSettings } from "./context.js";
+import { ElicitationDesk } from "./elicitations.js";
 import { toAgentError } from "./errors.js";
 import { Inbox } from "./inbox.js";
 import { AgentMcpClients } from "./mcp-tools.js";
@@ -9,6 +10,13 @@ import { runMockUpstream } from "./mock-upstream.js";
 import { runOpenAiUpstream } from "./openai-upstream.js";
 import type { RunningAgents } from "./running-agents.js";
 import type { UpstreamResult } from "./upstream.js";
+import { upstreamRequestHandlers } from "./upstream-requests.js";
+
+/** How the agents ask the user on behalf of an upstream (MAX_ELICITATIONS_PER_AGENT, ELICITATION_TIMEOUT_MS). */
+export interface ElicitationSettings {
+  maxOpenPerAgent: number;
+  timeoutMs: number;
+}
 
 /** What every agent of the process shares. */
 export interface EngineDeps {
@@ -20,6 +28,7 @@ export interface EngineDeps {
   /** Per MCP request made by an agent. */
   mcpRequestTimeoutMs: number;
   openai: OpenAiSettings;
+  elicitation: ElicitationSettings;
   logger: Logger;
 }
 
@@ -43,12 +52,26 @@ export async function runAgent(deps: EngineDeps, spec: AgentSpec): Promise<Finis
   const chunks = new ChunkFactory(id, index);
   const inbox = new Inbox();
   const usage = new UsageTotals();
+  const elicitations = new ElicitationDesk({
+    maxOpen: deps.elicitation.maxOpenPerAgent,
+    timeoutMs: deps.elicitation.timeoutMs,
+    chunks,
+    emit: spec.emit,
+  });
   const mcp = new AgentMcpClients({
     listenerUrl: deps.mcpListenerUrl,
     responseId: id,
     declared: body.client_objectiveai_mcp?.mcps ?? [],
     arguments: body.client_objectiveai_mcp?.arguments ?? {},
     requestTimeoutMs: deps.mcpRequestTimeoutMs,
+    requests: upstreamRequestHandlers({
+      agent: body.agent,
+      openai: deps.openai,
+      usage,
+      elicitations,
+      signal,
+      logger,
+    }),
   });
   const ctx: AgentContext = {
     id,
@@ -58,13 +81,14 @@ export async function runAgent(deps: EngineDeps, spec: AgentSpec): Promise<Finis
     emit: spec.emit,
     signal,
     inbox,
+    elicitations,
     mcp,
     conversation: body.messages.map((message) => ({ role: message.role, content: message.content })),
     usage,
     openai: deps.openai,
     logger,
   };
-  deps.running.add(id, inbox);
+  deps.running.add(id, { inbox, elicitations });
   logger.debug({ upstream: body.agent.upstream }, "agent started");
 
   let reason: FinishReason;
@@ -91,6 +115,8 @@ export async function runAgent(deps: EngineDeps, spec: AgentSpec): Promise<Finis
     deps.running.remove(id);
     inbox.close();
   }
+  // An elicitation still open (e.g. one from the GET stream) ends before the final chunk.
+  await elicitations.close();
   await spec.emit(
     chunks.finish(reason, usage.toUsage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, error),
   );

@@ -1,4 +1,12 @@
-import type { Chunk, FinishReason, McpKind, Usage } from "@conduit/protocol";
+import type {
+  Chunk,
+  Elicitation,
+  ElicitationResult,
+  FinishReason,
+  McpKind,
+  ToolProgress,
+  Usage,
+} from "@conduit/protocol";
 
 export interface ChunkError {
   code: number | string;
@@ -29,6 +37,18 @@ export class ChunkFactory {
 
   toolResult(toolCallId: string, content: unknown[], isError: boolean): Chunk {
     return { ...this.#base(), tool_result: { tool_call_id: toolCallId, content, is_error: isError } };
+  }
+
+  toolProgress(progress: ToolProgress): Chunk {
+    return { ...this.#base(), tool_progress: progress };
+  }
+
+  elicitation(elicitation: Elicitation): Chunk {
+    return { ...this.#base(), elicitation };
+  }
+
+  elicitationResult(result: ElicitationResult): Chunk {
+    return { ...this.#base(), elicitation_result: result };
   }
 
   notification(content: string): Chunk {

@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import type { Chunk, McpKind, RequestBody, Usage } from "@conduit/protocol";
 import type { Logger } from "../logger.js";
 import type { ChunkFactory } from "./chunk-factory.js";
+import type { ElicitationDesk } from "./elicitations.js";
 import type { Inbox } from "./inbox.js";
 import type { AgentMcpClients, ToolOutcome } from "./mcp-tools.js";
+import { ToolProgressStream } from "./tool-progress.js";
 
 /** A Chat Completions tool call as the assistant message carries it. */
 export interface FunctionCall {
@@ -56,6 +58,8 @@ export interface AgentContext {
   readonly emit: (chunk: Chunk) => Promise<void>;
   readonly signal: AbortSignal;
   readonly inbox: Inbox;
+  /** Elicitations shown to the user, awaiting their elicitation_response. */
+  readonly elicitations: ElicitationDesk;
   readonly mcp: AgentMcpClients;
   readonly conversation: ConversationMessage[];
   readonly usage: UsageTotals;
@@ -80,8 +84,9 @@ function textContent(text: string): unknown[] {
 }
 
 /**
- * Streams the tool_call chunk, calls the tool through the conduit and streams
- * its tool_result (content verbatim). A call to an undeclared mcp becomes an
+ * Streams the tool_call chunk, calls the tool through the conduit (its
+ * progress streamed as tool_progress chunks meanwhile) and streams its
+ * tool_result (content verbatim). A call to an undeclared mcp becomes an
  * is_error result; a failed MCP request throws (ending the agent with "error").
  */
 export async function runToolCall(
@@ -98,7 +103,16 @@ export async function runToolCall(
       isError: true,
     };
   } else {
-    outcome = await ctx.mcp.callTool(call.mcp, call.name, call.arguments, ctx.signal);
+    const progress = new ToolProgressStream(call.id, ctx.chunks, ctx.emit);
+    try {
+      outcome = await ctx.mcp.callTool(call.mcp, call.name, call.arguments, ctx.signal, {
+        toolCallId: call.id,
+        onProgress: (update) => progress.push(update),
+      });
+    } finally {
+      // Every progress chunk is out before the result (or the failure) is.
+      await progress.drained();
+    }
   }
   await ctx.emit(ctx.chunks.toolResult(call.id, outcome.content, outcome.isError));
   return outcome;

@@ -15,3 +15,15 @@ export function toAgentError(err: unknown): AgentError {
   const message = err instanceof Error ? err.message : String(err);
   return new AgentError("internal", message);
 }
+
+/** An Error whose numeric `code` the ws-server answers a client_request with (notify, elicitation_response). */
+export class ClientRequestError extends Error {
+  override readonly name: string = "ClientRequestError";
+
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,8 +1,17 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ToolListChangedNotificationSchema, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ToolListChangedNotificationSchema,
+  type ClientCapabilities,
+  type ElicitResult,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
 import { AgentError } from "./errors.js";
 import { Header, encodeArgumentsHeader, mcpKindToPath, type McpArguments, type McpKind } from "@conduit/protocol";
+import type { McpProgress } from "./tool-progress.js";
+import type { UpstreamRequestHandlers } from "./upstream-requests.js";
 
 export interface AgentMcpOptions {
   /** The loopback listener's base URL, e.g. http://127.0.0.1:43123 */
@@ -15,6 +24,18 @@ export interface AgentMcpOptions {
   requestTimeoutMs: number;
   /** Bound on the DELETE that ends a session when the agent finishes. */
   closeTimeoutMs?: number;
+  /**
+   * Answers to the upstreams' sampling and elicitation requests. When set, the
+   * clients declare the `sampling` and `elicitation` (form and url) capabilities.
+   */
+  requests?: UpstreamRequestHandlers;
+}
+
+export interface CallToolOptions {
+  /** The agent's id of this call: an elicitation that arrives on this mcp while it runs names it. */
+  toolCallId?: string;
+  /** Each `notifications/progress` of the call (the SDK sends a progressToken when this is set). */
+  onProgress?: (progress: McpProgress) => void;
 }
 
 export interface ToolOutcome {
@@ -33,6 +54,10 @@ interface Connection {
 }
 
 const CLIENT_INFO = { name: "conduit-agent", version: "0.1.0" };
+
+/** A call that reports progress may last this many times its silence timeout in all (the conduit's own factor). */
+const PROGRESS_TOTAL_FACTOR = 10;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The JSON-RPC code of a failed MCP request: McpError carries it; an HTTP
@@ -66,6 +91,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 export class AgentMcpClients {
   readonly #options: AgentMcpOptions;
   readonly #connections = new Map<McpKind, Promise<Connection>>();
+  /** Tool calls in flight per mcp, by the agent's tool call id. */
+  readonly #callsInFlight = new Map<McpKind, Set<string>>();
   #closed = false;
   #toolsChanged = false;
 
@@ -104,9 +131,34 @@ export class AgentMcpClients {
         reconnectionDelayGrowFactor: 1,
       },
     });
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const requests = this.#options.requests;
+    const capabilities: ClientCapabilities = requests ? { sampling: {}, elicitation: { form: {}, url: {} } } : {};
+    const client = new Client(CLIENT_INFO, { capabilities });
     // Errors surface through the failing request; the optional GET stream failing is not the agent's problem.
     client.onerror = () => undefined;
+    if (requests) {
+      client.setRequestHandler(CreateMessageRequestSchema, (request, extra) =>
+        requests.sample(request.params, extra.signal),
+      );
+      client.setRequestHandler(ElicitRequestSchema, (request, extra) => {
+        const params = request.params;
+        const toolCallId = this.#soleCallInFlight(mcp);
+        return requests
+          .elicit(
+            params.mode === "url"
+              ? { mcp, mode: "url", message: params.message, url: params.url, toolCallId }
+              : {
+                  mcp,
+                  mode: "form",
+                  message: params.message,
+                  requestedSchema: params.requestedSchema as Record<string, unknown>,
+                  toolCallId,
+                },
+            extra.signal,
+          )
+          .then((answer): ElicitResult => ({ ...answer }));
+      });
+    }
     // Arrives over the GET stream the SDK opens; the attach client turns upstream list_changed into it.
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.#toolsChanged = true;
@@ -151,19 +203,57 @@ export class AgentMcpClients {
     return tools;
   }
 
-  /** Calls a tool; the result's content passes through verbatim. Throws McpCallError when the request itself fails. */
-  async callTool(mcp: string, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> {
+  /**
+   * The agent's tool call in flight on `mcp` when there is exactly one (the
+   * engine runs an agent's calls one at a time), so an upstream request that
+   * arrives meanwhile belongs to it.
+   */
+  #soleCallInFlight(mcp: McpKind): string | undefined {
+    const calls = this.#callsInFlight.get(mcp);
+    return calls?.size === 1 ? calls.values().next().value : undefined;
+  }
+
+  /**
+   * Calls a tool; the result's content passes through verbatim. Throws McpCallError when the request itself fails.
+   * With `onProgress`, progress restarts the call's timeout (within 10 times it in all, as the conduit allows).
+   */
+  async callTool(
+    mcp: string,
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+    options: CallToolOptions = {},
+  ): Promise<ToolOutcome> {
     if (!this.isDeclared(mcp)) throw this.#undeclared(mcp);
     const { client } = await this.#connect(mcp, signal);
+    const timeout = this.#options.requestTimeoutMs;
+    const { toolCallId, onProgress } = options;
+    let calls = this.#callsInFlight.get(mcp);
+    if (toolCallId !== undefined) {
+      if (!calls) this.#callsInFlight.set(mcp, (calls = new Set()));
+      calls.add(toolCallId);
+    }
     try {
       const result = await client.callTool({ name, arguments: args }, undefined, {
         signal,
-        timeout: this.#options.requestTimeoutMs,
+        timeout,
+        ...(onProgress
+          ? {
+              onprogress: onProgress,
+              resetTimeoutOnProgress: true,
+              maxTotalTimeout: Math.min(timeout * PROGRESS_TOTAL_FACTOR, MAX_TIMER_MS),
+            }
+          : {}),
       });
       const content = Array.isArray(result.content) ? (result.content as unknown[]) : [];
       return { content, isError: result.isError === true };
     } catch (err) {
       throw toCallError(err, mcp);
+    } finally {
+      if (toolCallId !== undefined) {
+        calls?.delete(toolCallId);
+        if (calls?.size === 0) this.#callsInFlight.delete(mcp);
+      }
     }
   }
 

@@ -26,9 +26,9 @@ interface CompletionTurn {
 
 const ERROR_BODY_LIMIT = 2000;
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -86,7 +86,7 @@ async function offeredTools(ctx: AgentContext): Promise<{ tools: FunctionTool[];
 }
 
 /** At most ERROR_BODY_LIMIT characters of an error body: a long (or endless) body is neither buffered nor waited for. */
-async function readErrorBody(response: Response): Promise<string> {
+export async function readErrorBody(response: Response): Promise<string> {
   if (!response.body) return "";
   const reader = response.body.getReader();
   const decoder = new TextDecoder();

@@ -1,4 +1,4 @@
-import type { Chunk } from "@conduit/protocol";
+import type { Chunk, Elicitation } from "@conduit/protocol";
 
 /**
  * Turns chunks into readable lines, one entry per event, prefixed by the
@@ -36,11 +36,22 @@ function describeEvents(chunk: Chunk): string[] {
     const { mcp, name, arguments: args } = chunk.tool_call;
     events.push(`→ tool ${mcp}::${name}(${JSON.stringify(args)})`);
   }
+  if (chunk.tool_progress) {
+    const { progress, total, message } = chunk.tool_progress;
+    events.push(`… progress ${progress}${total !== undefined ? `/${total}` : ""}${message ? ` ${message}` : ""}`);
+  }
   if (chunk.tool_result) {
     const label = chunk.tool_result.is_error ? "result (error)" : "result";
     events.push(`← ${label}: ${describeContent(chunk.tool_result.content)}`);
   }
   if (chunk.notification) events.push(`✉ notification: ${chunk.notification.content}`);
+  if (chunk.elicitation) events.push(describeElicitation(chunk.elicitation).join("\n"));
+  if (chunk.elicitation_result) {
+    const { id, action, source } = chunk.elicitation_result;
+    events.push(
+      `? ${id} ${action === "accept" ? "accepted" : action === "decline" ? "declined" : "cancelled"} (${source})`,
+    );
+  }
   if (chunk.finish_reason) {
     const usage = chunk.usage
       ? ` (usage: prompt ${chunk.usage.prompt_tokens}, completion ${chunk.usage.completion_tokens}, total ${chunk.usage.total_tokens})`
@@ -51,6 +62,35 @@ function describeEvents(chunk: Chunk): string[] {
     events.push(`✖ error ${chunk.error.code}: ${chunk.error.message}`);
   }
   return events;
+}
+
+/** An elicitation as lines: what is asked, then one line per form field or the URL to open. */
+export function describeElicitation(elicitation: Elicitation): string[] {
+  const lines = [`? ${elicitation.id} ${elicitation.mcp} asks (${elicitation.mode}): ${elicitation.message}`];
+  if (elicitation.mode === "url") lines.push(`open: ${elicitation.url ?? "(no url)"}`);
+  else lines.push(...describeFields(elicitation.requested_schema));
+  return lines;
+}
+
+/** The fields of an MCP form schema: `name (type, required): description [default …]`. */
+export function describeFields(schema: Record<string, unknown> | undefined): string[] {
+  const properties = schema?.properties;
+  if (typeof properties !== "object" || properties === null) return [];
+  const required = new Set(Array.isArray(schema?.required) ? schema.required.filter((x) => typeof x === "string") : []);
+  return Object.entries(properties as Record<string, unknown>).map(([name, value]) => {
+    const field = typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+    const choices = Array.isArray(field.enum)
+      ? field.enum
+      : Array.isArray(field.oneOf)
+        ? field.oneOf.map((option: unknown) =>
+            typeof option === "object" && option !== null ? (option as { const?: unknown }).const : option,
+          )
+        : undefined;
+    const type = choices ? `one of ${choices.map(asText).join(", ")}` : asText(field.type ?? "any");
+    const description = typeof field.description === "string" ? `: ${field.description}` : "";
+    const fallback = field.default !== undefined ? ` [default ${asText(field.default)}]` : "";
+    return `${name} (${type}${required.has(name) ? ", required" : ""})${description}${fallback}`;
+  });
 }
 
 /** MCP content blocks as text: text as is, binary as `[image image/png, 123 bytes]`. */

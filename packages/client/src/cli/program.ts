@@ -44,10 +44,18 @@ Notify lines on stdin (only when --body is a file), one per line:
   resp_… <content>            (a response_id seen in the stream)
   #0 <content>                (the agent with that index)
 
+Elicitations (an MCP server asks you something during a tool call):
+  when stdin is a terminal and --body is a file, the question is shown and the next
+  stdin line answers it: a JSON object accepts with that content ({"name":"Ada"}),
+  \`accept\` accepts without content, an empty line declines, \`cancel\` cancels.
+  Otherwise the CLI declines at once and says so on stderr.
+
 Output: one line per event on stdout, prefixed by the agent index:
-  [0] <text>   [0] → tool <mcp>::<name>(<args>)   [0] ← result: …
-  [0] ✉ notification: …   [0] ■ finished: stop (usage: …)
-  With --json every chunk is printed as one JSON line (NDJSON). Logs go to stderr.
+  [0] <text>   [0] → tool <mcp>::<name>(<args>)   [0] … progress 3/10 <message>
+  [0] ← result: …   [0] ✉ notification: …   [0] ? elic_… objectiveai asks (form): …
+  [0] ■ finished: stop (usage: …)
+  With --json every chunk is printed as one JSON line (NDJSON) and nothing else;
+  logs and prompts go to stderr.
 
 Exit codes:
   0    the stream finished (close 1000)

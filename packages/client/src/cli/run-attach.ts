@@ -4,6 +4,7 @@ import { attach, describeOutcome } from "../attach.js";
 import { ConduitClientError, errorMessage } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { AttachSession, Logger, UpstreamSpec } from "../types.js";
+import { ElicitationAnswers } from "./elicitation-answers.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 import { stderrLogger, type Verbosity } from "./logger.js";
 import { parseNotifyLine } from "./notify-input.js";
@@ -24,7 +25,8 @@ export interface AttachCommand {
 }
 
 export interface Io {
-  stdin: NodeJS.ReadableStream;
+  /** Elicitations are asked on it when it is a TTY (`isTTY`) and the body came from a file. */
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
@@ -72,9 +74,16 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
     io.stdout.on("error", () => controller.abort());
 
     const agents = new Map<number, string>();
-    const reader = command.readNotifyLines ? readNotifyLines(io.stdin, session, agents, log) : undefined;
+    const answers = new ElicitationAnswers({
+      session,
+      interactive: command.readNotifyLines && io.stdin.isTTY === true,
+      repeatQuestion: command.json,
+      prompt: (text) => io.stderr.write(text),
+      log,
+    });
+    const reader = command.readNotifyLines ? readNotifyLines(io.stdin, session, agents, answers, log) : undefined;
     try {
-      await printChunks(session, command.json, io.stdout, agents, log);
+      await printChunks(session, command.json, io.stdout, agents, answers, log);
     } finally {
       reader?.close();
     }
@@ -92,6 +101,7 @@ async function printChunks(
   json: boolean,
   stdout: NodeJS.WritableStream,
   agents: Map<number, string>,
+  answers: ElicitationAnswers,
   log: Logger,
 ): Promise<void> {
   const printer = new ReadablePrinter();
@@ -100,15 +110,16 @@ async function printChunks(
       agents.set(chunk.index, chunk.id);
       log("debug", `agent #${chunk.index} is ${shortId(chunk.id)}`);
     }
-    let lines: string[];
+    let lines: string[] = [];
     try {
       lines = json ? [JSON.stringify(chunk)] : printer.push(chunk);
     } catch (error) {
       // E.g. content nested too deeply for the (recursive) JSON.stringify: one chunk is lost, not the CLI.
       log("error", `cannot print a chunk of agent #${chunk.index}: ${errorMessage(error)}`);
-      continue;
     }
     for (const line of lines) stdout.write(`${line}\n`);
+    // After the chunk is printed, so a question shows before its prompt; an elicitation is answered even unprinted.
+    answers.chunk(chunk);
   }
   if (!json) for (const line of printer.flush()) stdout.write(`${line}\n`);
 }
@@ -117,10 +128,13 @@ function readNotifyLines(
   stdin: NodeJS.ReadableStream,
   session: AttachSession,
   agents: Map<number, string>,
+  answers: ElicitationAnswers,
   log: Logger,
 ): Interface {
   const lines = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
   lines.on("line", (line) => {
+    // While an elicitation waits for the human, the next line is its answer.
+    if (answers.takeLine(line)) return;
     const parsed = parseNotifyLine(line);
     if (parsed.kind === "empty") return;
     if (parsed.kind === "invalid") {

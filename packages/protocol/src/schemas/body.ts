@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { McpArgumentsSchema, McpKindSchema } from "./common.js";
+import { ElicitationContentSchema } from "./elicitation.js";
 
 export const MockToolCallSchema = z.object({
   mcp: McpKindSchema,
@@ -19,8 +20,34 @@ export const MockTurnSchema = z.union([
 ]);
 export type MockTurn = z.infer<typeof MockTurnSchema>;
 
+/**
+ * The `mock` agent's answer to every `sampling/createMessage` an upstream sends it:
+ * an assistant text message. Without it the mock agent declines sampling with an error.
+ */
+export const MockSamplingSchema = z.strictObject({
+  text: z.string(),
+  /** The `model` of the CreateMessageResult. Default `"mock"`. */
+  model: z.string().min(1).max(256).optional(),
+});
+export type MockSampling = z.infer<typeof MockSamplingSchema>;
+
+/**
+ * The `mock` agent's answer to every `elicitation/create` an upstream sends it. Without it
+ * the elicitation goes to the user (an `elicitation` chunk, answered with `elicitation_response`).
+ */
+export const MockElicitationSchema = z.union([
+  z.strictObject({ action: z.literal("accept"), content: ElicitationContentSchema.optional() }),
+  z.strictObject({ action: z.enum(["decline", "cancel"]) }),
+]);
+export type MockElicitation = z.infer<typeof MockElicitationSchema>;
+
 export const AgentSchema = z.discriminatedUnion("upstream", [
-  z.strictObject({ upstream: z.literal("mock"), turns: z.array(MockTurnSchema).default([]) }),
+  z.strictObject({
+    upstream: z.literal("mock"),
+    turns: z.array(MockTurnSchema).default([]),
+    sampling: MockSamplingSchema.optional(),
+    elicitation: MockElicitationSchema.optional(),
+  }),
   z.strictObject({
     upstream: z.literal("openai"),
     model: z.string().min(1),

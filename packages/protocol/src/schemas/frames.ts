@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ChunkSchema } from "./chunk.js";
 import { ListKindSchema, McpKindSchema, RequestIdSchema, WireErrorSchema } from "./common.js";
+import { ElicitationContentSchema } from "./elicitation.js";
 
 /**
  * One JSON-RPC 2.0 message (request, notification or response) as an MCP peer
@@ -59,9 +60,35 @@ export const McpListChangedFrameSchema = z.strictObject({
   params: z.object({ mcp: McpKindSchema, list: ListKindSchema }),
 });
 
+const ElicitationTargetShape = {
+  response_id: z.string().min(1).max(256),
+  elicitation_id: z.string().min(1).max(256),
+};
+
+/**
+ * The user's answer to an `elicitation` chunk. `content` only with `accept`; its size is
+ * bounded by the WebSocket frame limit. Answered ok, 404 (the response_id is not in this
+ * stream's chunks, or the elicitation is not one of that agent's), 409 (already settled, or
+ * the agent finished).
+ */
+export const ElicitationResponseFrameSchema = z.strictObject({
+  type: z.literal("client_request"),
+  id: RequestIdSchema,
+  method: z.literal("elicitation_response"),
+  params: z.union([
+    z.strictObject({
+      ...ElicitationTargetShape,
+      action: z.literal("accept"),
+      content: ElicitationContentSchema.optional(),
+    }),
+    z.strictObject({ ...ElicitationTargetShape, action: z.enum(["decline", "cancel"]) }),
+  ]),
+});
+
 export const ClientRequestFrameSchema = z.discriminatedUnion("method", [
   AgentCompletionNotifyFrameSchema,
   McpListChangedFrameSchema,
+  ElicitationResponseFrameSchema,
 ]);
 
 // ── server → client ────────────────────────────────────────────────────────
@@ -136,6 +163,7 @@ export type AgentMessageFrame = z.infer<typeof AgentMessageFrameSchema>;
 export type CancelFrame = z.infer<typeof CancelFrameSchema>;
 export type AgentCompletionNotifyFrame = z.infer<typeof AgentCompletionNotifyFrameSchema>;
 export type McpListChangedFrame = z.infer<typeof McpListChangedFrameSchema>;
+export type ElicitationResponseFrame = z.infer<typeof ElicitationResponseFrameSchema>;
 export type ClientRequestFrame = z.infer<typeof ClientRequestFrameSchema>;
 export type ChunkFrame = z.infer<typeof ChunkFrameSchema>;
 export type ServerRequestFrame = z.infer<typeof ServerRequestFrameSchema>;
