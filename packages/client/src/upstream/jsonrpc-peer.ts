@@ -62,8 +62,9 @@ export interface UpstreamCall {
  * Relating an upstream message to a request (stdio gives no marker): a
  * progress notification belongs to the request whose progressToken it names
  * (each relayed request's token is replaced by its own upstream id, so tokens
- * never collide); any other message belongs to the one relayed request in
- * flight when there is exactly one, and to the session otherwise.
+ * never collide), and is dropped when that request is no longer in flight; any
+ * other message belongs to the one relayed request in flight when there is
+ * exactly one, and to the session otherwise.
  */
 export class JsonRpcPeer {
   readonly #transport: Transport;
@@ -230,6 +231,12 @@ export class JsonRpcPeer {
     }
     const related = this.#relatedTo(message);
     if (related === undefined) {
+      if (message.method === PROGRESS_NOTIFICATION) {
+        // Its request is no longer in flight (cancelled, timed out): stale. Given to another request it
+        // would cross over; sent to the session, its token (our upstream id) could name an agent's own request.
+        this.#options.log("debug", `${this.#options.name}: dropped progress for a request no longer in flight`);
+        return;
+      }
       this.#options.onUnrelated(message);
       return;
     }
@@ -246,9 +253,10 @@ export class JsonRpcPeer {
 
   #relatedTo(message: UpstreamMessage): Pending | undefined {
     if (message.method === PROGRESS_NOTIFICATION) {
+      // A progress notification names its request: never the one-request-in-flight guess below.
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
       const pending = typeof token === "number" ? this.#pending.get(token) : undefined;
-      if (pending?.progressToken !== undefined) return pending;
+      return pending?.progressToken !== undefined ? pending : undefined;
     }
     if (this.#relaying !== 1) return undefined;
     for (const pending of this.#pending.values()) if (pending.interim !== undefined) return pending;
