@@ -77,6 +77,16 @@ async function wait(ms, signal) {
   }
 }
 
+/** Awaits the sampling request; counts it when the client cancelled the call meanwhile. */
+async function sampleOrCancelled(extra, send) {
+  try {
+    return await send();
+  } catch (error) {
+    if (extra.signal.aborted) cancelled++;
+    throw error;
+  }
+}
+
 server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
   calls++;
   const args = request.params.arguments ?? {};
@@ -104,12 +114,19 @@ server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       return text(`${args.nonce}:done:${steps}`);
     }
     case "sample": {
-      const result = await extra.sendRequest(
-        {
-          method: "sampling/createMessage",
-          params: { messages: [{ role: "user", content: { type: "text", text: String(args.nonce) } }], maxTokens: 32 },
-        },
-        CreateMessageResultSchema,
+      const result = await sampleOrCancelled(extra, () =>
+        extra.sendRequest(
+          {
+            method: "sampling/createMessage",
+            params: {
+              messages: [{ role: "user", content: { type: "text", text: String(args.nonce) } }],
+              maxTokens: 32,
+            },
+          },
+          CreateMessageResultSchema,
+          // A cancelled call cancels its sampling request too (the client gets notifications/cancelled).
+          { signal: extra.signal },
+        ),
       );
       return text(`sampled:${result.content?.text}`);
     }

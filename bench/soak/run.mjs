@@ -80,10 +80,10 @@ const RUN_NAME = `soak-${args.duration}min`;
 /** Memory samples; every LIVE_EVERY-th one first has the API run a full GC (SIGUSR2), giving its live heap. */
 const SAMPLE_MS = 2_000;
 const LIVE_EVERY = 5;
-/** Warm-up: memory is compared from its end on. */
-const WARMUP_MS = Math.min(60_000, DURATION_MS * 0.25);
+/** Warm-up (a quarter of the run): memory is compared from its end on. */
+const WARMUP_MS = DURATION_MS * 0.25;
 /** The two windows compared for growth: right after warm-up, and the last one before shutdown. */
-const WINDOW_MS = Math.min(60_000, DURATION_MS * 0.2);
+const WINDOW_MS = Math.min(60_000, DURATION_MS * 0.15);
 /** Growth bounds (end window vs the window right after warm-up). */
 const BOUNDS = {
   apiHeap: { pct: 25, mib: 32 },
@@ -431,7 +431,15 @@ async function sample(live = ++samples % LIVE_EVERY === 0) {
     const m = await scrapeMetrics(`http://127.0.0.1:${api.port}/metrics`);
     point.apiRss = m.process_resident_memory_bytes;
     point.apiHeap = m.nodejs_heap_size_used_bytes;
-    if (live) point.apiLiveHeap = m.nodejs_heap_size_used_bytes;
+    if (live) {
+      point.apiLiveHeap = m.nodejs_heap_size_used_bytes;
+      // Which V8 space holds it (old objects vs JIT code…), to tell a leak from caches warming up.
+      point.apiHeapSpaces = Object.fromEntries(
+        Object.entries(m)
+          .filter(([key]) => key.startsWith('nodejs_heap_space_size_used_bytes{space="'))
+          .map(([key, value]) => [/space="([^"]+)"/.exec(key)[1], value]),
+      );
+    }
     point.gauges = {
       sockets: m.conduit_open_sockets,
       ids: m.conduit_registered_ids,

@@ -32,11 +32,13 @@ export function samplingAnswer(text) {
 
 /** The operation mix, by weight. */
 export const MIX = [
-  ["echo", 38],
+  ["echo", 36],
   ["slow_echo", 14],
   ["progress", 14],
   ["sample", 14],
-  ["cancel", 14],
+  ["cancel", 8],
+  ["cancel_progress", 4],
+  ["cancel_sample", 4],
   ["list_changed", 6],
 ];
 const MIX_TOTAL = MIX.reduce((sum, [, weight]) => sum + weight, 0);
@@ -115,10 +117,27 @@ export class AgentSession {
           });
         return;
       }
+      const progress = /^Received a progress notification for an unknown token: (.*)$/s.exec(message);
+      if (progress) {
+        let nonce;
+        try {
+          nonce = String(JSON.parse(progress[1]).params?.message).replace(/:\d+$/, "");
+        } catch {
+          nonce = undefined;
+        }
+        if (cancelledPayloads.has(nonce)) this.stats.count("progress after the agent's cancel (ignored by the SDK)");
+        else
+          this.stats.fail("crossed", {
+            what: "progress for no request of this session",
+            at: this.tag,
+            message: message.slice(0, 200),
+          });
+        return;
+      }
       if (this.closing || this.doomed) return;
-      this.stats.count(`transport error: ${message.slice(0, 80)}`);
+      this.stats.count(`transport error: ${message.slice(0, 100)}`);
     };
-    client.setRequestHandler(CreateMessageRequestSchema, (request) => {
+    client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
       const text = request.params.messages?.[0]?.content?.text;
       const owner = owners.sample.get(text);
       if (owner !== this) {
@@ -128,6 +147,15 @@ export class AgentSession {
           at: this.tag,
           owner: owner?.tag,
         });
+      }
+      if (String(text).startsWith("samq/")) {
+        // Slow on purpose: the call is cancelled while this request waits for its answer.
+        try {
+          await delay(rand(150, 400), undefined, { signal: extra.signal });
+        } catch (error) {
+          this.stats.count("sampling requests cancelled by the upstream while the agent answered");
+          throw error;
+        }
       }
       this.stats.count("sampling requests answered");
       return {
@@ -234,6 +262,10 @@ export class AgentSession {
         return this.#sample();
       case "cancel":
         return this.#cancel();
+      case "cancel_progress":
+        return this.#cancelProgress();
+      case "cancel_sample":
+        return this.#cancelSample();
       case "list_changed":
         return this.#listChanged();
     }
@@ -379,19 +411,72 @@ export class AgentSession {
     }
   }
 
+  /**
+   * Aborts a call after a random delay in `afterMs`. `keys` (its nonce, its answer's text) mark what
+   * may still come back for it after the abort as its own, not crossed.
+   */
+  #abortLater(ac, keys, afterMs) {
+    this.stats.count("cancels sent");
+    const abort = () => {
+      for (const key of keys) cancelledPayloads.add(key);
+      while (cancelledPayloads.size > MAX_CANCELLED_KEPT) {
+        cancelledPayloads.delete(cancelledPayloads.values().next().value);
+      }
+      ac.abort(SOAK_CANCEL);
+    };
+    return setTimeout(abort, rand(afterMs[0], afterMs[1]));
+  }
+
+  /** A progress call aborted mid-stream: what came before the abort is a prefix 1..k of its own progress. */
+  async #cancelProgress() {
+    const nonce = this.#nonce("prog");
+    const steps = rand(10, 20);
+    const ac = new AbortController();
+    const timer = this.#abortLater(ac, [nonce, `${nonce}:done:${steps}`], [60, 250]);
+    // Its logging messages still count as this session's (crossed otherwise), without the exactly-once check.
+    owners.logs.set(nonce, { session: this, steps, seqs: [] });
+    setTimeout(() => owners.logs.delete(nonce), LOST_MS).unref();
+    let bad;
+    try {
+      await this.#call(
+        "cancel_progress",
+        { name: "progress", arguments: { nonce, steps, delay_ms: rand(20, 40) } },
+        {
+          signal: ac.signal,
+          onprogress: (p) => {
+            if (bad === undefined && p.message !== `${nonce}:${p.progress}`) bad = p;
+          },
+        },
+        (result) => this.#checkText(result, `${nonce}:done:${steps}`, /^prog\//),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (bad !== undefined)
+      this.stats.fail("crossed", { what: "progress of a cancelled call", at: this.tag, nonce, got: bad.message });
+  }
+
+  /** A sampling call aborted while its sampling request waits for the agent's (slow) answer. */
+  async #cancelSample() {
+    const nonce = this.#nonce("samq");
+    owners.sample.set(nonce, this);
+    const ac = new AbortController();
+    const timer = this.#abortLater(ac, [nonce, `sampled:${samplingAnswer(nonce)}`], [60, 150]);
+    try {
+      await this.#call("cancel_sample", { name: "sample", arguments: { nonce } }, { signal: ac.signal }, (result) =>
+        this.#checkText(result, `sampled:${samplingAnswer(nonce)}`, /^sampled:/),
+      );
+    } finally {
+      clearTimeout(timer);
+      // The sampling request may still arrive or be answered after the abort: keep its owner a while.
+      setTimeout(() => owners.sample.delete(nonce), LOST_MS).unref();
+    }
+  }
+
   async #cancel() {
     const payload = this.#nonce("echo");
     const ac = new AbortController();
-    const timer = setTimeout(
-      () => {
-        cancelledPayloads.add(payload);
-        if (cancelledPayloads.size > MAX_CANCELLED_KEPT)
-          cancelledPayloads.delete(cancelledPayloads.values().next().value);
-        ac.abort(SOAK_CANCEL);
-      },
-      rand(20, 150),
-    );
-    this.stats.count("cancels sent");
+    const timer = this.#abortLater(ac, [payload], [20, 150]);
     try {
       await this.#call(
         "cancel",
