@@ -108,7 +108,16 @@ export class AgentSession {
         } catch {
           text = undefined;
         }
+        let isError = false;
+        try {
+          isError = JSON.parse(late[1]).error !== undefined;
+        } catch {
+          isError = false;
+        }
         if (cancelledPayloads.has(text)) this.stats.count("answers after the agent's cancel (ignored by the SDK)");
+        // A cancelled call's request failing when its CLI is killed: an error with no payload to attribute.
+        else if (isError && (this.doomed || this.closing))
+          this.stats.count("errors after the agent's cancel, CLI killed");
         else
           this.stats.fail("crossed", {
             what: "response for no request of this session",
