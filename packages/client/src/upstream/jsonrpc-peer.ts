@@ -93,7 +93,7 @@ export interface UpstreamCall {
  *    upstream id, and to no request when there is none;
  * 2. a progress notification belongs to the request whose progressToken it names
  *    (each relayed request's token is replaced by its own upstream id, so tokens
- *    never collide);
+ *    never collide), and is dropped when that request is no longer in flight;
  * 3. the upstream's `notifications/cancelled` naming a `subscriptions/listen` in
  *    flight is that subscription's teardown: relayed to it, then the call ends
  *    as cancelled;
@@ -297,6 +297,12 @@ export class JsonRpcPeer {
     }
     const related = this.#relatedTo(message);
     if (related === undefined) {
+      if (message.method === PROGRESS_NOTIFICATION) {
+        // Its request is no longer in flight (cancelled, timed out): stale. Given to another request it
+        // would cross over; sent to the session, its token (our upstream id) could name an agent's own request.
+        this.#options.log("debug", `${this.#options.name}: dropped progress for a request no longer in flight`);
+        return;
+      }
       this.#options.onUnrelated(message);
       return;
     }
@@ -339,9 +345,10 @@ export class JsonRpcPeer {
 
   #relatedTo(message: UpstreamMessage): Pending | undefined {
     if (message.method === PROGRESS_NOTIFICATION) {
+      // A progress notification names its request: never the one-request-in-flight guess below.
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
       const pending = typeof token === "number" ? this.#pending.get(token) : undefined;
-      if (pending?.progressToken !== undefined) return pending;
+      return pending?.progressToken !== undefined ? pending : undefined;
     }
     if (this.#relaying !== 1) return undefined;
     for (const pending of this.#pending.values())
