@@ -70,6 +70,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     heartbeatMs: config.heartbeatMs,
     idleTimeoutMs: config.idleTimeoutMs,
     bodyTimeoutMs: config.idleTimeoutMs,
+    maxInvalidFrames: config.maxInvalidFrames,
+    invalidFrameWindowMs: config.invalidFrameWindowMs,
     logger: logger.child({ component: "ws" }),
   });
   const metrics = new Metrics({

@@ -20,6 +20,8 @@ export interface Config {
   allowedOrigins: string[];
   maxBodyBytes: number;
   maxNotifyBytesPerAgent: number;
+  maxInvalidFrames: number;
+  invalidFrameWindowMs: number;
   /** Elicitations one agent may have open (shown to the user, not yet answered) at once. */
   maxElicitationsPerAgent: number;
   /** How long an elicitation waits for the user's elicitation_response before it is answered `cancel`. */
@@ -232,6 +234,22 @@ export const CONFIG_VARS = [
     default: String(MIB),
     description: "UTF-8 bytes of notify content an agent retains over its life (queued + delivered)",
     schema: integer(1),
+  }),
+  spec({
+    key: "maxInvalidFrames",
+    env: "MAX_INVALID_FRAMES",
+    flag: "max-invalid-frames",
+    default: "100",
+    description: "invalid WebSocket frames a socket may send in a burst and per INVALID_FRAME_WINDOW_MS",
+    schema: integer(1),
+  }),
+  spec({
+    key: "invalidFrameWindowMs",
+    env: "INVALID_FRAME_WINDOW_MS",
+    flag: "invalid-frame-window-ms",
+    default: "10000",
+    description: "the window over which MAX_INVALID_FRAMES refills, in ms",
+    schema: integer(1, MAX_TIMER_MS),
   }),
   spec({
     key: "maxElicitationsPerAgent",

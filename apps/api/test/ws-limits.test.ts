@@ -5,7 +5,13 @@ import { cleanup, mockBody, openRawSocket, startApi, type Api } from "./helpers.
 let api: Api;
 
 beforeAll(async () => {
-  api = await startApi({ MAX_SWARM: "4", MAX_IDS_PER_SOCKET: "2", WS_MAX_FRAME_BYTES: "8192" });
+  api = await startApi({
+    MAX_SWARM: "4",
+    MAX_IDS_PER_SOCKET: "2",
+    WS_MAX_FRAME_BYTES: "8192",
+    MAX_INVALID_FRAMES: "3",
+    INVALID_FRAME_WINDOW_MS: "600000",
+  });
 });
 
 afterEach(async () => {
@@ -19,6 +25,29 @@ afterAll(async () => {
 const isError = (frame: Record<string, unknown>): boolean => frame.type === "error";
 
 describe("WebSocket body frame and limits", () => {
+  it("keeps a socket through MAX_INVALID_FRAMES junk frames and closes it 1008 (error 429) at the next", async () => {
+    const socket = await openRawSocket(
+      api.wsUrl,
+      JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 600_000 }])),
+    );
+    await socket.waitForFrame((frame) => frame.type === "chunk", "the first chunk");
+    for (let i = 0; i < 3; i++) socket.ws.send(`junk ${i}`);
+    // Still open: a valid client_request is answered (an id this stream never named: 404).
+    socket.send({
+      type: "client_request",
+      id: "n1",
+      method: "agent_completion_notify",
+      params: { response_id: "x", content: "y" },
+    });
+    expect(await socket.waitForFrame((frame) => frame.type === "client_response", "the answer")).toMatchObject({
+      id: "n1",
+      error: { code: 404 },
+    });
+    socket.ws.send("junk 4");
+    expect(await socket.waitForFrame(isError, "the error frame")).toMatchObject({ error: { code: 429 } });
+    expect((await socket.closed).code).toBe(1008);
+  });
+
   it("answers an invalid body with an error frame naming the field, then close 1003", async () => {
     const socket = await openRawSocket(
       api.wsUrl,
