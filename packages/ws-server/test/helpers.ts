@@ -147,8 +147,8 @@ export class TestClient {
     });
   }
 
-  static async open(url: string, options: ClientOptions = {}): Promise<TestClient> {
-    const client = new TestClient(url, options);
+  static async open(url: string, options: ClientOptions = {}, protocols?: string[]): Promise<TestClient> {
+    const client = new TestClient(url, options, protocols);
     await client.opened;
     return client;
   }
@@ -190,8 +190,9 @@ export function chunk(id: string, index: number, content: string): Chunk {
 export async function connectWithBody(
   harness: Harness,
   options: ClientOptions = {},
+  protocols?: string[],
 ): Promise<{ client: TestClient; server: Accepted }> {
-  const client = await TestClient.open(harness.url, options);
+  const client = await TestClient.open(harness.url, options, protocols);
   const server = await harness.accepted.next();
   client.sendJson(MOCK_BODY);
   const body = await server.attached.readBody(requestBodyValidator);

@@ -3,18 +3,23 @@
 // take is answered with an error at once; v1 sockets do not know the frame.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { OBJECTIVEAI_MCP, SUBPROTOCOL, SUBPROTOCOL_V2, type JsonRpcMessage } from "@conduit/protocol";
-import { MOCK_BODY, TestClient, closeOpened, requestBodyValidator, startHarness, type Harness } from "./helpers.js";
+import { closeOpened, connectWithBody, startHarness, type Accepted, type Harness, type TestClient } from "./helpers.js";
 
 afterEach(closeOpened);
 
-async function connect(harness: Harness, protocols: string[]) {
-  const client = new TestClient(harness.url, {}, protocols);
-  await client.opened;
-  const server = await harness.accepted.next();
-  client.sendJson(MOCK_BODY);
-  const body = await server.attached.readBody(requestBodyValidator);
-  if (!body.ok) throw new Error("body refused");
-  return { client, server };
+function connect(harness: Harness, protocols: string[]) {
+  return connectWithBody(harness, {}, protocols);
+}
+
+/** A tools/call in flight on the server's channel, recording its interim messages. */
+async function callInFlight(server: Accepted, client: TestClient) {
+  const seen: JsonRpcMessage[] = [];
+  const answer = server.attached.channel.request(
+    { mcp: OBJECTIVEAI_MCP, method: "tools/call", headers: {} },
+    { onMessage: (message) => seen.push(message) },
+  );
+  const request = await client.next();
+  return { seen, answer, request };
 }
 
 const progress: JsonRpcMessage = { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1 } };
@@ -25,12 +30,7 @@ describe("upstream_message (conduit.v2)", () => {
     const harness = await startHarness();
     const { client, server } = await connect(harness, [SUBPROTOCOL_V2]);
     expect(server.attached.channel.protocol).toBe(2);
-    const seen: JsonRpcMessage[] = [];
-    const answer = server.attached.channel.request(
-      { mcp: OBJECTIVEAI_MCP, method: "tools/call", headers: {} },
-      { onMessage: (message) => seen.push(message) },
-    );
-    const request = await client.next();
+    const { seen, answer, request } = await callInFlight(server, client);
     client.sendJson({ type: "upstream_message", id: request.id, mcp: "objectiveai", message: progress });
     client.sendJson({ type: "upstream_message", id: request.id, mcp: "objectiveai", message: sampling });
     client.sendJson({ type: "server_response", id: request.id, result: { content: [] } });
@@ -103,12 +103,7 @@ describe("upstream_message (conduit.v2)", () => {
     const harness = await startHarness();
     const { client, server } = await connect(harness, [SUBPROTOCOL]);
     expect(server.attached.channel.protocol).toBe(1);
-    const seen: JsonRpcMessage[] = [];
-    const answer = server.attached.channel.request(
-      { mcp: OBJECTIVEAI_MCP, method: "tools/call", headers: {} },
-      { onMessage: (message) => seen.push(message) },
-    );
-    const request = await client.next();
+    const { seen, answer, request } = await callInFlight(server, client);
     client.sendJson({ type: "upstream_message", id: request.id, mcp: "objectiveai", message: progress });
     client.sendJson({ type: "server_response", id: request.id, result: {} });
     await answer;
