@@ -1,5 +1,6 @@
 import { parseMcpKind } from "@conduit/protocol";
 import type { UpstreamSpec } from "./types.js";
+import { checkUpstreamLimits } from "./upstream/limits.js";
 
 /** `ws(s)://` as is; `http(s)://` mapped to `ws(s)://`; anything else is a TypeError. */
 export function toWebSocketUrl(input: string | URL): URL {
@@ -24,6 +25,7 @@ export function validateMcps(mcps: Record<string, UpstreamSpec> | undefined): Ma
     const parsed = parseMcpKind(kind);
     if (!parsed.ok) throw new TypeError(`invalid mcp ${JSON.stringify(kind)}: ${parsed.reason}`);
     out.set(parsed.kind, checkSpec(kind, spec));
+    checkUpstreamLimits(kind, spec);
   }
   return out;
 }

@@ -6,7 +6,6 @@ import {
   type RequestId,
   type UpstreamMessageFrame,
 } from "@conduit/protocol";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { errorMessage } from "./errors.js";
 import { forLog } from "./log-text.js";
 import type { Logger } from "./types.js";
@@ -105,7 +104,7 @@ export class Relay {
       return;
     }
     this.#forget(minted as string, entry);
-    const reply = { ...frame.message, id: entry.upstreamId } as unknown as JSONRPCMessage;
+    const reply: JsonRpcMessage = { ...frame.message, id: entry.upstreamId };
     entry.connection.peer.respond(reply, this.#options.timeoutMs).catch((error: unknown) => {
       this.#options.log("debug", `${entry.connection.description}: answer not delivered: ${errorMessage(error)}`);
     });
@@ -186,7 +185,7 @@ export class Relay {
   }
 
   #respondError(connection: UpstreamConnection, id: string | number, reason: string): void {
-    const reply: JSONRPCMessage = {
+    const reply: JsonRpcMessage = {
       jsonrpc: "2.0",
       id,
       error: { code: ConduitErrorCode.NoReverseChannel, message: `not delivered to the agent: ${reason}` },

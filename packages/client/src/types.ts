@@ -2,8 +2,30 @@ import type { Chunk, ElicitationAction, ElicitationContent } from "@conduit/prot
 
 /** Where an MCP server lives on the user's machine. */
 export type UpstreamSpec =
-  | { kind: "stdio"; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
-  | { kind: "http"; url: string; headers?: Record<string, string> };
+  | {
+      kind: "stdio";
+      command: string;
+      args?: string[];
+      env?: Record<string, string>;
+      cwd?: string;
+      /** Longest message line the child may write on stdout, in bytes (default 16 MiB); past it the child is ended. */
+      maxLineBytes?: number;
+    }
+  | ({ kind: "http"; url: string; headers?: Record<string, string> } & HttpUpstreamLimits);
+
+/** Bounds on what a Streamable HTTP upstream can make the client hold or wait for. */
+export interface HttpUpstreamLimits {
+  /** Largest JSON answer body (and error body read), in bytes (default 16 MiB). */
+  maxJsonBytes?: number;
+  /** Largest single SSE event, in characters of its data and pending line (default 16 MiB). */
+  maxSseEventChars?: number;
+  /** Longest wait for a TCP/TLS connection, in ms (default 10 000). */
+  connectTimeoutMs?: number;
+  /** Longest wait for an answer's status line and headers, in ms (default 300 000). */
+  headersTimeoutMs?: number;
+  /** Longest wait for the session's DELETE when the connection closes, in ms (default 2 000). */
+  closeTimeoutMs?: number;
+}
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type Logger = (level: LogLevel, message: string) => void;

@@ -1,23 +1,23 @@
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JsonRpcMessage } from "@conduit/protocol";
 import { expect, test } from "vitest";
 import { JsonRpcPeer, type UpstreamMessage } from "../src/upstream/jsonrpc-peer.js";
+import type { UpstreamTransport } from "../src/upstream/transport.js";
 
 /** An in-memory transport: the test plays the upstream by calling onmessage. */
-class FakeUpstream implements Transport {
-  onmessage?: (message: JSONRPCMessage) => void;
+class FakeUpstream implements UpstreamTransport {
+  onmessage?: (message: JsonRpcMessage) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  readonly sent: JSONRPCMessage[] = [];
+  readonly sent: JsonRpcMessage[] = [];
   async start(): Promise<void> {}
-  async send(message: JSONRPCMessage): Promise<void> {
+  async send(message: JsonRpcMessage): Promise<void> {
     this.sent.push(message);
   }
   async close(): Promise<void> {
     this.onclose?.();
   }
   emit(message: unknown): void {
-    this.onmessage?.(message as JSONRPCMessage);
+    this.onmessage?.(message as JsonRpcMessage);
   }
 }
 

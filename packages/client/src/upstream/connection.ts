@@ -1,12 +1,10 @@
 import type { McpArguments, McpKind } from "@conduit/protocol";
-import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
-import { HttpRequests, createHttpTransport } from "./http.js";
+import { HttpTransport } from "./http.js";
 import { JsonRpcPeer, withTimeout, type UpstreamMessage } from "./jsonrpc-peer.js";
-import { createStdioTransport } from "./stdio.js";
+import { StdioTransport } from "./stdio.js";
 
 export interface OpenUpstreamOptions {
   mcp: McpKind;
@@ -24,8 +22,7 @@ export interface OpenUpstreamOptions {
   onClose: (connection: UpstreamConnection) => void;
 }
 
-type AnyTransport =
-  { kind: "stdio"; transport: StdioClientTransport } | { kind: "http"; transport: StreamableHTTPClientTransport };
+type AnyTransport = { kind: "stdio"; transport: StdioTransport } | { kind: "http"; transport: HttpTransport };
 
 /**
  * One live connection to one upstream MCP server: one per Mcp-Session-Id, or
@@ -51,15 +48,13 @@ export class UpstreamConnection {
     const { spec } = options;
     this.#label = spec.kind === "stdio" ? spec.command : urlForLogs(spec.url);
     const name = `upstream ${forLog(options.mcp)}${options.sharedKey === undefined ? "" : " (shared, sessionless)"}`;
-    const requests = spec.kind === "http" ? new HttpRequests() : undefined;
     this.#transport =
       spec.kind === "stdio"
-        ? { kind: "stdio", transport: createStdioTransport(spec, options.args, name, options.log) }
-        : { kind: "http", transport: createHttpTransport(spec, options.args, requests as HttpRequests) };
+        ? { kind: "stdio", transport: new StdioTransport(spec, options.args, name, options.log) }
+        : { kind: "http", transport: new HttpTransport(spec, options.args) };
     this.peer = new JsonRpcPeer(this.#transport.transport, {
       name,
       log: options.log,
-      ...(requests === undefined ? {} : { requestHooks: requests }),
       onNotification: (method, params) => options.onNotification(this, method, params),
       ...(options.onUnrelated === undefined
         ? {}

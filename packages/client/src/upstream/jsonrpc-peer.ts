@@ -5,12 +5,12 @@ import {
   PROGRESS_NOTIFICATION,
   isLongLivedMethod,
   subscriptionIdOf,
+  type JsonRpcMessage,
 } from "@conduit/protocol";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { ConduitClientError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger } from "../types.js";
+import type { UpstreamTransport } from "./transport.js";
 
 /** One message from the upstream, as it came (a JSON-RPC request or notification). */
 export type UpstreamMessage = { jsonrpc: "2.0"; method: string; id?: string | number; params?: unknown } & Record<
@@ -45,16 +45,6 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-/** What a transport may do per request besides sending it (an HTTP upstream: headers and per-request streams). */
-export interface RequestHooks {
-  /** Right before request `id` is sent. */
-  beforeSend(id: number, headers: Record<string, string> | undefined): void;
-  /** Request `id` was cancelled: end what carries it (an HTTP upstream closes its response stream). */
-  abort(id: number): void;
-  /** Request `id` settled: forget it. */
-  release(id: number): void;
-}
-
 export interface JsonRpcPeerOptions {
   /** Names the upstream in messages and logs. */
   name: string;
@@ -68,7 +58,6 @@ export interface JsonRpcPeerOptions {
   onUnrelated?: (message: UpstreamMessage) => void;
   /** Called once, when the transport has closed. */
   onClose: () => void;
-  requestHooks?: RequestHooks;
 }
 
 /** How many times its silence timeout a request may last in all while interim messages keep it alive. */
@@ -82,7 +71,7 @@ export interface UpstreamCall {
 }
 
 /**
- * A raw JSON-RPC endpoint over an MCP SDK transport: our own request/response
+ * A raw JSON-RPC endpoint over an upstream transport (stdio or Streamable HTTP): our own request/response
  * correlation, so params and results pass through verbatim (the SDK's `Client`
  * would substitute its own initialize), and the relay of what the upstream
  * sends while a request runs.
@@ -107,21 +96,30 @@ export interface UpstreamCall {
  * request's notifications before its response.
  */
 export class JsonRpcPeer {
-  readonly #transport: Transport;
+  readonly #transport: UpstreamTransport;
   readonly #options: JsonRpcPeerOptions;
   readonly #pending = new Map<number, Pending>();
   /** Requests in flight that relay interim messages (those with an InterimHandler), long-lived ones not counted. */
   #relaying = 0;
   #nextId = 1;
   #closed = false;
+  /** Why the transport ended, when it says (a bound the upstream broke). */
+  #closeReason: string | undefined;
 
-  constructor(transport: Transport, options: JsonRpcPeerOptions) {
+  constructor(transport: UpstreamTransport, options: JsonRpcPeerOptions) {
     this.#transport = transport;
     this.#options = options;
-    transport.onmessage = (message: JSONRPCMessage) => this.#receive(message);
-    transport.onerror = (error: Error) =>
-      options.log("debug", `${options.name}: transport error: ${forLog(error.message)}`);
-    transport.onclose = () => this.#handleClose();
+    transport.onmessage = (message) => this.#receive(message);
+    transport.onerror = (error) => options.log("debug", `${options.name}: transport error: ${forLog(error.message)}`);
+    transport.onfailure = (id, error) => {
+      const method = typeof id === "number" ? this.#pending.get(id)?.method : undefined;
+      if (method === undefined) return;
+      this.#settle(id as number, upstreamFailed(`${options.name}: ${method} failed: ${error.message}`));
+    };
+    transport.onclose = (reason) => {
+      this.#closeReason = reason;
+      this.#handleClose();
+    };
   }
 
   get isClosed(): boolean {
@@ -171,8 +169,7 @@ export class JsonRpcPeer {
       });
       if (interim !== undefined && !longLived) this.#relaying += 1;
       const message = withParams({ jsonrpc: "2.0", id, method }, sentParams);
-      this.#options.requestHooks?.beforeSend(id, options.headers);
-      this.#transport.send(message).catch((error: unknown) => {
+      this.#transport.send(message, options.headers).catch((error: unknown) => {
         this.#settle(id, upstreamFailed(`${this.#options.name}: sending ${method} failed: ${errorMessage(error)}`));
       });
     });
@@ -186,7 +183,7 @@ export class JsonRpcPeer {
   }
 
   /** Sends a response to one of the upstream's own requests (the agent's answer, or an error). */
-  async respond(message: JSONRPCMessage, timeoutMs: number): Promise<void> {
+  async respond(message: JsonRpcMessage, timeoutMs: number): Promise<void> {
     if (this.#closed) throw upstreamFailed(`${this.#options.name} is closed`);
     await this.#sendWithin(message, "a response", timeoutMs);
   }
@@ -197,7 +194,7 @@ export class JsonRpcPeer {
    */
   cancel(id: number, reason: string, timeoutMs: number): boolean {
     if (!this.#pending.has(id)) return false;
-    this.#options.requestHooks?.abort(id);
+    this.#transport.abort?.(id);
     this.#settle(id, new ConduitClientError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
     this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason }, timeoutMs).catch(() => undefined);
     return true;
@@ -207,7 +204,7 @@ export class JsonRpcPeer {
     return this.#transport.close();
   }
 
-  async #sendWithin(message: JSONRPCMessage, what: string, timeoutMs: number): Promise<void> {
+  async #sendWithin(message: JsonRpcMessage, what: string, timeoutMs: number): Promise<void> {
     const sent = this.#transport.send(message).catch((error: unknown) => {
       throw upstreamFailed(`${this.#options.name}: sending ${what} failed: ${errorMessage(error)}`);
     });
@@ -227,7 +224,7 @@ export class JsonRpcPeer {
       pending.timer = setTimeout(() => this.#expire(id), Math.max(1, Math.ceil(until - now)));
       return;
     }
-    this.#options.requestHooks?.abort(id);
+    this.#transport.abort?.(id);
     this.#settle(
       id,
       upstreamFailed(`${this.#options.name} did not answer ${pending.method} within ${pending.timeoutMs} ms`),
@@ -244,29 +241,27 @@ export class JsonRpcPeer {
     this.#pending.delete(id);
     clearTimeout(pending.timer);
     if (pending.interim !== undefined && !pending.longLived) this.#relaying -= 1;
-    this.#options.requestHooks?.release(id);
     if (outcome instanceof Error) pending.reject(outcome);
     else pending.resolve(outcome.result);
   }
 
-  #receive(message: JSONRPCMessage): void {
-    if ("method" in message) {
+  #receive(message: JsonRpcMessage): void {
+    if (typeof message.method === "string") {
       this.#incoming(message as UpstreamMessage);
       return;
     }
-    if (typeof message.id !== "number") {
+    const error = message.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
+    const isResult = "result" in message;
+    const isError = typeof error?.code === "number" && typeof error.message === "string";
+    if (typeof message.id !== "number" || (!isResult && !isError)) {
       this.#options.log(
         "debug",
-        `${this.#options.name}: dropped a response with id ${forLog(JSON.stringify(message.id))}`,
+        `${this.#options.name}: dropped a response with id ${forLog(JSON.stringify(message.id) ?? "none")}`,
       );
       return;
     }
-    if ("result" in message) {
-      this.#settle(message.id, { result: message.result });
-    } else {
-      const { code, message: text, data } = message.error;
-      this.#settle(message.id, new UpstreamRpcError(code, text, data));
-    }
+    if (isResult) this.#settle(message.id, { result: message.result });
+    else this.#settle(message.id, new UpstreamRpcError(error?.code as number, error?.message as string, error?.data));
   }
 
   /** A notification or request from the upstream: to its request in flight, to the session, or (v1) handled here. */
@@ -358,7 +353,7 @@ export class JsonRpcPeer {
 
   /** conduit.v1: we are not a full MCP client there, so only `ping` is served. */
   #answerV1(id: string | number, method: string): void {
-    const reply: JSONRPCMessage =
+    const reply: JsonRpcMessage =
       method === "ping"
         ? { jsonrpc: "2.0", id, result: {} }
         : {
@@ -379,7 +374,8 @@ export class JsonRpcPeer {
     this.#closed = true;
     for (const id of [...this.#pending.keys()]) {
       const method = this.#pending.get(id)?.method ?? "request";
-      this.#settle(id, upstreamFailed(`${this.#options.name} closed before answering ${method}`));
+      const why = this.#closeReason === undefined ? "" : `: ${this.#closeReason}`;
+      this.#settle(id, upstreamFailed(`${this.#options.name} closed before answering ${method}${why}`));
     }
     this.#options.onClose();
   }
@@ -413,6 +409,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-function withParams(message: { jsonrpc: "2.0"; id?: number; method: string }, params: unknown): JSONRPCMessage {
-  return (params === undefined ? message : { ...message, params }) as JSONRPCMessage;
+function withParams(message: { jsonrpc: "2.0"; id?: number; method: string }, params: unknown): JsonRpcMessage {
+  return params === undefined ? message : { ...message, params };
 }

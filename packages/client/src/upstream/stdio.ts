@@ -1,13 +1,22 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import type { Readable } from "node:stream";
-import type { McpArguments } from "@conduit/protocol";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { JsonRpcMessage, McpArguments } from "@conduit/protocol";
+import spawn from "cross-spawn";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { argumentsToFlags } from "./flags.js";
+import { DEFAULT_MAX_LINE_BYTES } from "./limits.js";
+import { LineDecoder } from "./ndjson.js";
+import { parseJsonRpc, type UpstreamTransport } from "./transport.js";
 
 type StdioSpec = Extract<UpstreamSpec, { kind: "stdio" }>;
 
 /** Longest stderr line logged; the rest of a longer line is dropped (never buffered). */
 const MAX_STDERR_LINE = 8192;
+
+
+/** How long the child gets after its stdin closed before SIGTERM, and after SIGTERM before SIGKILL. */
+const EXIT_GRACE_MS = 2_000;
 
 /** Variables of the attaching process that are Conduit's own secrets, never an upstream's business. */
 const WITHHELD: ReadonlySet<string> = new Set(["CONDUIT_API_KEY"]);
@@ -27,27 +36,127 @@ export function upstreamEnvironment(extra: Record<string, string> | undefined): 
 }
 
 /**
- * A transport that spawns the upstream with the initialize arguments as flags
- * and the environment of upstreamEnvironment(). The child's stderr is
- * forwarded line by line to the logger, each line cut at MAX_STDERR_LINE.
+ * A stdio upstream: the child is spawned without a shell (cross-spawn, so that
+ * `npx` and other `.cmd` shims also start on Windows) with the initialize
+ * arguments appended as flags and the environment of upstreamEnvironment().
+ * Messages are newline-delimited JSON both ways; a line on stdout longer than
+ * `spec.maxLineBytes` ends the connection. The child's stderr is forwarded
+ * line by line to the logger, each line cut at MAX_STDERR_LINE.
  */
-export function createStdioTransport(
-  spec: StdioSpec,
-  args: McpArguments,
-  name: string,
-  log: Logger,
-): StdioClientTransport {
-  const transport = new StdioClientTransport({
-    command: spec.command,
-    args: [...(spec.args ?? []), ...argumentsToFlags(args)],
-    env: upstreamEnvironment(spec.env),
-    ...(spec.cwd ? { cwd: spec.cwd } : {}),
-    stderr: "pipe",
+export class StdioTransport implements UpstreamTransport {
+  onmessage?: (message: JsonRpcMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: (reason?: string) => void;
+  readonly #spec: StdioSpec;
+  readonly #args: McpArguments;
+  readonly #name: string;
+  readonly #log: Logger;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  /** Why we ended the child ourselves (a line past the bound), for onclose. */
+  #reason: string | undefined;
+
+  constructor(spec: StdioSpec, args: McpArguments, name: string, log: Logger) {
+    this.#spec = spec;
+    this.#args = args;
+    this.#name = name;
+    this.#log = log;
+  }
+
+  /** The child's pid once started, else null. */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  start(): Promise<void> {
+    if (this.#child !== undefined) return Promise.reject(new Error("already started"));
+    const child = spawn(this.#spec.command, [...(this.#spec.args ?? []), ...argumentsToFlags(this.#args)], {
+      env: upstreamEnvironment(this.#spec.env),
+      stdio: ["pipe", "pipe", "pipe"],
+      shell: false,
+      windowsHide: process.platform === "win32",
+      ...(this.#spec.cwd ? { cwd: this.#spec.cwd } : {}),
+    });
+    this.#child = child;
+    this.#exited = once(child, "exit").then(
+      () => undefined,
+      () => undefined,
+    );
+    const maxLineBytes = this.#spec.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const lines = new LineDecoder(
+      maxLineBytes,
+      (line) => {
+        for (const message of parseJsonRpc(line, this.onerror)) this.onmessage?.(message);
+      },
+      () => {
+        this.#reason = `it wrote a message line longer than ${maxLineBytes} bytes (maxLineBytes)`;
+        this.onerror?.(new Error(this.#reason));
+        void this.close();
+      },
+    );
+    child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk));
+    child.stdout?.on("error", (error) => this.onerror?.(error));
+    child.stdin?.on("error", (error) => this.onerror?.(error));
+    if (child.stderr) forwardLines(child.stderr, (line) => this.#log("info", `${this.#name} stderr: ${line}`));
+    child.on("close", () => this.onclose?.(this.#reason));
+    return new Promise((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (error) => {
+        this.onerror?.(error);
+        reject(error);
+      });
+    });
+  }
+
+  send(message: JsonRpcMessage): Promise<void> {
+    const stdin = this.#child?.stdin;
+    if (stdin === undefined || stdin === null || this.#closing !== undefined || !stdin.writable) {
+      return Promise.reject(new Error("not connected"));
+    }
+    return new Promise((resolve, reject) => {
+      // Called once the pipe took the line (a child that never reads leaves it waiting), or with its error.
+      stdin.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /**
+   * Closes the child's stdin, then SIGTERM after EXIT_GRACE_MS, then SIGKILL
+   * after another; resolves once it has exited.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#terminate();
+    return this.#closing;
+  }
+
+  async #terminate(): Promise<void> {
+    const child = this.#child;
+    const exited = this.#exited;
+    if (child === undefined || exited === undefined) return;
+    const gone = (): boolean => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
+    if (gone()) return;
+    child.stdin?.end();
+    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+      if (await exitsWithin(exited, EXIT_GRACE_MS)) return;
+      if (!gone()) child.kill(signal);
+    }
+    await exited;
+    // A grandchild may still hold the pipes: do not wait for them to close.
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+}
+
+/** True when `exited` settles within `ms`; the timer never keeps the process alive. */
+async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
   });
-  // With stderr "pipe" the SDK hands out a PassThrough before the child even starts.
-  const stderr = transport.stderr as Readable | null;
-  if (stderr) forwardLines(stderr, (line) => log("info", `${name} stderr: ${line}`));
-  return transport;
+  const result = await Promise.race([exited.then(() => true as const), late]);
+  clearTimeout(timer);
+  return result;
 }
 
 /**
