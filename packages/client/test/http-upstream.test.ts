@@ -106,7 +106,7 @@ test("an HTTP upstream: initialize verbatim, arguments and headers sent, calls f
   expect((await conn.call(MCP, sessionId, "tools/list", {})).error?.code).toBe(ConduitErrorCode.NoReverseChannel);
 });
 
-test("an unreachable HTTP upstream answers initialize with -32004", async () => {
+test("an unreachable HTTP upstream answers initialize with -32004 naming the network cause", async () => {
   const remote = await startHttpUpstream();
   const deadUrl = remote.url;
   remote.server.closeAllConnections();
@@ -116,6 +116,7 @@ test("an unreachable HTTP upstream answers initialize with -32004", async () => 
   const answer = await conn.request(MCP, "initialize", { arguments: {}, initialize: AGENT_INITIALIZE });
   expect(answer.error?.code).toBe(ConduitErrorCode.UpstreamFailed);
   expect(answer.error?.message).toMatch(/sending initialize failed/);
+  expect(answer.error?.message).toContain(`connect ECONNREFUSED 127.0.0.1:${new URL(deadUrl).port}`);
 });
 
 test("a notification or DELETE the HTTP upstream never answers is given up after upstreamTimeoutMs", async () => {

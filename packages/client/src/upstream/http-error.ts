@@ -11,10 +11,7 @@ export class UpstreamHttpError extends Error {
   /** The bound that was hit (`maxJsonBytes`, `maxSseEventChars`, `headersTimeoutMs`, `connectTimeoutMs`). */
   readonly limit: string | undefined;
 
-  constructor(
-    message: string,
-    details: { status?: number; errorCode?: string; limit?: string; cause?: unknown } = {},
-  ) {
+  constructor(message: string, details: { status?: number; errorCode?: string; limit?: string; cause?: unknown } = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "UpstreamHttpError";
     this.status = details.status;

@@ -356,7 +356,10 @@ export class HttpTransport implements UpstreamTransport {
         this.#scheduleStream(lastEventId, 0, requestId);
       } else if (requestId !== undefined) {
         const cause = error === undefined ? "" : `: ${error.message}`;
-        this.onfailure?.(requestId, new UpstreamHttpError(`${this.#label} ended the answer stream before the result${cause}`));
+        this.onfailure?.(
+          requestId,
+          new UpstreamHttpError(`${this.#label} ended the answer stream before the result${cause}`),
+        );
       }
     };
     return sseSink(this.#limits.maxSseEventChars, {
@@ -394,7 +397,8 @@ export class HttpTransport implements UpstreamTransport {
     if (lastEventId !== undefined) headers["last-event-id"] = lastEventId;
     const failed = (error: Error): void => {
       this.onerror?.(error);
-      if (reconnecting && failures + 1 < MAX_RECONNECT_FAILURES) this.#scheduleStream(lastEventId, failures + 1, requestId);
+      if (reconnecting && failures + 1 < MAX_RECONNECT_FAILURES)
+        this.#scheduleStream(lastEventId, failures + 1, requestId);
     };
     this.#request(
       requestId,
@@ -453,4 +457,3 @@ export function upstreamRequestHeaders(headers: Record<string, string>): Record<
   }
   return picked;
 }
-

@@ -14,7 +14,6 @@ type StdioSpec = Extract<UpstreamSpec, { kind: "stdio" }>;
 /** Longest stderr line logged; the rest of a longer line is dropped (never buffered). */
 const MAX_STDERR_LINE = 8192;
 
-
 /** How long the child gets after its stdin closed before SIGTERM, and after SIGTERM before SIGKILL. */
 const EXIT_GRACE_MS = 2_000;
 
