@@ -5,6 +5,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import type { AddressInfo } from "node:net";
 import { ConduitErrorCode } from "@conduit/protocol";
 import { afterEach, expect, test, vi } from "vitest";
+import { attach } from "../src/index.js";
 import type { JsonRpcPeer } from "../src/upstream/jsonrpc-peer.js";
 import { httpPeer, json, sseEvent, startRawUpstream, type RawUpstream } from "./helpers/raw-upstream.js";
 
@@ -294,4 +295,16 @@ test("closeTimeoutMs: close() gives up on a DELETE the upstream never answers", 
   await peer.close();
   expect(remote.received.at(-1)).toMatchObject({ method: "DELETE", headers: { "mcp-session-id": "sess-3" } });
   expect(peer.isClosed).toBe(true);
+});
+
+test("attach() refuses an upstream bound that is not a whole number from 1 to 2 147 483 647", () => {
+  const body = { client_objectiveai_mcp: { mcps: ["objectiveai"] } };
+  const url = "ws://127.0.0.1:9/agent/completions";
+  for (const spec of [
+    { kind: "http" as const, url: "http://127.0.0.1:9/mcp", maxJsonBytes: 0 },
+    { kind: "http" as const, url: "http://127.0.0.1:9/mcp", headersTimeoutMs: 1.5 },
+    { kind: "stdio" as const, command: "node", maxLineBytes: 2 ** 31 },
+  ]) {
+    expect(() => attach({ url, body, mcps: { objectiveai: spec } })).toThrow(TypeError);
+  }
 });

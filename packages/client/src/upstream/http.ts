@@ -6,7 +6,7 @@ import {
   type JsonRpcMessage,
   type McpArguments,
 } from "@conduit/protocol";
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
 import type { HttpUpstreamLimits, UpstreamSpec } from "../types.js";
 import { QUOTED_BODY_CHARS, UpstreamHttpError } from "./http-error.js";
 import { DISCARD, Exchange, type BodySink, type HeadHandler } from "./http-exchange.js";
@@ -239,23 +239,27 @@ export class HttpTransport implements UpstreamTransport {
       this.#open.delete(exchange);
       if (requestId !== undefined && this.#inFlight.get(requestId) === exchange) this.#inFlight.delete(requestId);
     };
-    pool.dispatch(
-      { method, path, headers, ...(body === undefined ? {} : { body }), bodyTimeout: 0 },
-      {
-        onRequestStart: (controller) => exchange.onRequestStart(controller),
-        onResponseStart: (controller, status, answerHeaders, statusText) =>
-          exchange.onResponseStart(controller, status, answerHeaders, statusText),
-        onResponseData: (controller, chunk) => exchange.onResponseData(controller, chunk),
-        onResponseEnd: () => {
-          forget();
-          exchange.onResponseEnd();
-        },
-        onResponseError: (controller, error) => {
-          forget();
-          exchange.onResponseError(controller, error);
-        },
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller) => exchange.onRequestStart(controller),
+      onResponseStart: (controller, status, answerHeaders, statusText) =>
+        exchange.onResponseStart(controller, status, answerHeaders, statusText),
+      onResponseData: (controller, chunk) => exchange.onResponseData(controller, chunk),
+      onResponseEnd: () => {
+        forget();
+        exchange.onResponseEnd();
       },
-    );
+      onResponseError: (controller, error) => {
+        forget();
+        exchange.onResponseError(controller, error);
+      },
+    };
+    try {
+      pool.dispatch({ method, path, headers, ...(body === undefined ? {} : { body }), bodyTimeout: 0 }, handler);
+    } catch (error) {
+      // undici refuses some requests synchronously (a header value it cannot send).
+      forget();
+      exchange.onResponseError(undefined, error as Error);
+    }
   }
 
   /** A network error as a user can act on it: the cause, and which setting bounds a timeout. */
@@ -406,9 +410,16 @@ export class HttpTransport implements UpstreamTransport {
       this.#path(),
       headers,
       undefined,
-      (status, _headers, statusText, exchange) => {
+      (status, answerHeaders, statusText, exchange) => {
         if (status === 405) return DISCARD;
         if (status < 200 || status > 299) return this.#errorSink(status, statusText, failed);
+        const type = mediaType(answerHeaders["content-type"]);
+        if (type !== "text/event-stream") {
+          // Not a stream to read or to reopen.
+          this.onerror?.(new UpstreamHttpError(`${this.#label} answered GET with content type ${String(type)}`));
+          exchange.abort(new Error("cancelled"));
+          return DISCARD;
+        }
         return this.#eventSink(exchange, true);
       },
       failed,
