@@ -46,7 +46,7 @@ async function startSdkUpstream(): Promise<{ url: string; connections: () => num
   return { url: `http://127.0.0.1:${port}/mcp`, connections: () => connections };
 }
 
-test("500 calls reuse a few keep-alive connections and emit no MaxListenersExceededWarning", async () => {
+test("500 calls, 20 at a time, reuse keep-alive connections and emit no MaxListenersExceededWarning", async () => {
   const warnings: Error[] = [];
   const onWarning = (warning: Error): void => void warnings.push(warning);
   process.on("warning", onWarning);
@@ -64,18 +64,19 @@ test("500 calls reuse a few keep-alive connections and emit no MaxListenersExcee
     };
     for (let n = 0; n < 100; n++) await call(n);
     const afterSequential = upstream.connections();
-    for (let batch = 0; batch < 40; batch++) {
-      await Promise.all(Array.from({ length: 10 }, (_unused, i) => call(100 + batch * 10 + i)));
+    for (let batch = 0; batch < 20; batch++) {
+      await Promise.all(Array.from({ length: 20 }, (_unused, i) => call(100 + batch * 20 + i)));
     }
     await peer.close();
 
     // One for the POSTs, one for the standalone GET stream, and a spare for a POST dispatched before
     // the previous answer's last bytes were read.
     expect(afterSequential).toBeLessThanOrEqual(3);
-    // Ten at once: a batch may start before the last one's sockets are back in the pool (each call is
-    // answered by its result event, before the end of its answer), so up to twice ten, then reused
-    // (1 200 calls measured the same 21), plus the GET stream and the DELETE.
-    expect(upstream.connections()).toBeLessThanOrEqual(23);
+    // Twenty at once (above the 10 listeners after which Node warns, had a call added one to a shared
+    // signal): a batch may start before the last one's sockets are back in the pool (each call is
+    // answered by its result event, before the end of its answer), so up to twice twenty, then reused,
+    // plus the GET stream, the DELETE and the sequential calls' spare.
+    expect(upstream.connections()).toBeLessThanOrEqual(43);
     expect(warnings.filter((warning) => warning.name === "MaxListenersExceededWarning")).toEqual([]);
   } finally {
     process.off("warning", onWarning);
