@@ -1,23 +1,19 @@
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
-import { ExitCode } from "./exit-codes.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "../attach.js";
+import { errorMessage } from "../errors.js";
 import { DEFAULT_MAX_UPSTREAMS } from "../options.js";
+import {
+  DEFAULT_MAX_LISTEN_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  resolveAttachSettings,
+  type AttachFlags,
+  type AttachSettings,
+} from "./attach-settings.js";
+import { CONFIG_FILE_NAME, loadConfigFile } from "./config-file.js";
+import { ExitCode } from "./exit-codes.js";
 import { collectHeader, collectMcp, parseLimit, parseTimeoutMs, readBody } from "./parse-options.js";
 import { runAttach, type Io } from "./run-attach.js";
-import type { UpstreamSpec } from "../types.js";
-
-interface AttachFlags {
-  body: string;
-  mcp?: Record<string, UpstreamSpec>;
-  header?: Record<string, string>;
-  apiKey?: string;
-  json?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  upstreamTimeout: number;
-  maxListen: number;
-  maxUpstreams: number;
-}
 
 const ATTACH_HELP = `
 Examples:
@@ -57,79 +53,99 @@ Output: one line per event on stdout, prefixed by the agent index:
   With --json every chunk is printed as one JSON line (NDJSON) and nothing else;
   logs and prompts go to stderr.
 
-Exit codes:
-  0    the stream finished (close 1000)
-  1    usage error
-  2    the API sent an error frame
-  3    abnormal close, connection failure or HTTP 401 on the upgrade
+Config file:
+  ./${CONFIG_FILE_NAME} (or --config <path>) gives the url, mcps, headers, apiKey or
+  apiKeyEnv, json, status, verbosity, upstreamTimeoutMs, maxListenMs, connectTimeoutMs
+  and maxUpstreams. Flags win over the environment (CONDUIT_API_KEY), which wins over
+  the file. See the README for an example.
+
+Status line: when stderr is a terminal, one line at the bottom shows the connection,
+  agents running, tool calls in flight and the time elapsed (--no-status turns it off).
+
+Exit codes (when several apply, the first in this list wins):
   130  interrupted (SIGINT/SIGTERM/SIGHUP); upstream processes are shut down first
+  2    usage error: bad option or value, unreadable body, invalid config file
+  3    could not connect, the server refused the upgrade (401, 404…) or the request
+       (error frame), no answer within --connect-timeout, or the stream broke
+  4    an upstream could not start or broke during the run
+  5    an agent finished with an error
+  0    success: the stream finished and none of the above happened
+  (1   an unexpected failure of the CLI itself)
 `;
 
-/** Parses argv, runs the command and resolves with the exit code. */
+/** Parses argv, runs the command and resolves with the exit code. Usage errors exit 2. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  let exitCode: number = ExitCode.Finished;
+  let exitCode: number = ExitCode.Success;
   const program = new Command("conduit")
     .description("Attach to a Conduit API stream and serve its MCP requests from local MCP servers.")
-    .version(packageJson.version)
-    .showHelpAfterError("(run with --help for usage)");
+    .version(packageJson.version, "-V, --version", "print the version of the conduit CLI")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    // Set before the subcommands are added, which inherit it: commander throws instead of exiting.
+    .exitOverride();
+  addAttachCommand(program, io, (code) => (exitCode = code));
 
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.Success : ExitCode.Usage;
+    throw error;
+  }
+  return exitCode;
+}
+
+function addAttachCommand(program: Command, io: Io, setExitCode: (code: number) => void): void {
   program
     .command("attach")
     .description("Send a request body over WebSocket, print the streamed chunks and answer the API's MCP requests")
-    .argument("<url>", "the streaming endpoint: ws://, wss://, http:// or https:// (http maps to ws)")
+    .argument("[url]", 'the streaming endpoint: ws://, wss://, http:// or https:// (http maps to ws); or "url" in the config file')
     .requiredOption("--body <file|->", "the JSON request body: a file, or - to read it from stdin")
+    .option("--config <path>", `read settings from this file instead of ./${CONFIG_FILE_NAME}`)
     .option(
       "--mcp <kind=upstream>",
-      "serve an mcp from a stdio command line or an http(s) URL (repeatable)",
+      "serve an mcp from a stdio command line or an http(s) URL (repeatable; wins over the config file's entry)",
       collectMcp,
     )
     .option("--header <'Name: value'>", "an extra header on the WebSocket upgrade (repeatable)", collectHeader)
     .addOption(new Option("--api-key <key>", "send Authorization: Bearer <key>").env("CONDUIT_API_KEY"))
     .option("--json", "print every chunk as one JSON line (NDJSON) instead of readable lines")
+    .option("--no-status", "no status line on stderr (it is shown only when stderr is a terminal)")
     .option("--quiet", "log only warnings and errors to stderr")
     .option("--verbose", "log debug details to stderr")
-    .option("--upstream-timeout <ms>", "time limit for each upstream MCP call", parseTimeoutMs, 60_000)
+    .option(
+      "--connect-timeout <ms>",
+      `time limit for connecting and the WebSocket upgrade (default: ${DEFAULT_CONNECT_TIMEOUT_MS})`,
+      parseTimeoutMs,
+    )
+    .option(
+      "--upstream-timeout <ms>",
+      `time limit for each upstream MCP call (default: ${DEFAULT_UPSTREAM_TIMEOUT_MS})`,
+      parseTimeoutMs,
+    )
     .option(
       "--max-listen <ms>",
-      "longest a subscriptions/listen (MCP 2026-07-28) stays open upstream; silence does not end it",
+      `longest a subscriptions/listen (MCP 2026-07-28) stays open upstream; silence does not end it (default: ${DEFAULT_MAX_LISTEN_MS})`,
       parseTimeoutMs,
-      3_600_000,
     )
     .option(
       "--max-upstreams <n>",
-      "most upstream connections (stdio processes and HTTP sessions) live at once; past it initialize is refused",
+      `most upstream connections (stdio processes and HTTP sessions) live at once; past it initialize is refused (default: ${DEFAULT_MAX_UPSTREAMS})`,
       parseLimit,
-      DEFAULT_MAX_UPSTREAMS,
     )
     .addHelpText("after", ATTACH_HELP)
-    .action(async (url: string, flags: AttachFlags, command: Command) => {
-      if (flags.quiet && flags.verbose)
-        command.error("error: --quiet and --verbose exclude each other", { exitCode: ExitCode.Usage });
+    .action(async (url: string | undefined, flags: AttachFlags, command: Command) => {
+      // --no-status defines a default of true: only a --no-status actually given counts as a flag.
+      const status = command.getOptionValueSource("status") === "cli" ? flags.status : undefined;
+      let settings: AttachSettings;
       let body: unknown;
       try {
+        const file = await loadConfigFile(flags.config, process.cwd());
+        settings = resolveAttachSettings(url, { ...flags, status }, file, process.env);
         body = await readBody(flags.body, io.stdin);
       } catch (error) {
-        command.error(`error: ${(error as Error).message}`, { exitCode: ExitCode.Usage });
+        // ConfigFileError, SettingsError, or readBody's readable Error: all usage errors.
+        command.error(`error: ${errorMessage(error)}`, { exitCode: ExitCode.Usage });
       }
-      // An explicit --header Authorization wins over --api-key.
-      const headers = { ...(flags.apiKey ? { Authorization: `Bearer ${flags.apiKey}` } : {}), ...flags.header };
-      exitCode = await runAttach(
-        {
-          url,
-          body,
-          readNotifyLines: flags.body !== "-",
-          mcps: flags.mcp ?? {},
-          headers,
-          json: flags.json === true,
-          verbosity: flags.quiet ? "quiet" : flags.verbose ? "verbose" : "normal",
-          upstreamTimeoutMs: flags.upstreamTimeout,
-          maxListenMs: flags.maxListen,
-          maxUpstreams: flags.maxUpstreams,
-        },
-        io,
-      );
+      setExitCode(await runAttach({ ...settings, body, readNotifyLines: flags.body !== "-" }, io));
     });
-
-  await program.parseAsync(argv);
-  return exitCode;
 }
