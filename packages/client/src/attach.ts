@@ -32,14 +32,7 @@ import {
 } from "./options.js";
 import { Relay } from "./relay.js";
 import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
-import type {
-  AttachEvent,
-  AttachOptions,
-  AttachOutcome,
-  AttachSession,
-  ConnectFailure,
-  Logger,
-} from "./types.js";
+import type { AttachEvent, AttachOptions, AttachOutcome, AttachSession, ConnectFailure, Logger } from "./types.js";
 import { readRefusal } from "./upgrade-refusal.js";
 import { UpstreamPool } from "./upstream/pool.js";
 

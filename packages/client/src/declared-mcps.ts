@@ -18,18 +18,17 @@ export function declarationWarnings(
   upstreams: ReadonlyMap<string, UpstreamSpec>,
 ): string[] {
   const warnings: string[] = [];
-  const listed = declared.size === 0 ? "declares none" : `declares ${[...declared].map(forLog).join(", ")}`;
   for (const mcp of upstreams.keys()) {
     if (!declared.has(mcp)) {
       warnings.push(
-        `mcp ${forLog(mcp)} has an upstream but the request body does not declare it in client_objectiveai_mcp.mcps (it ${listed}): the API will not call it; add it there to use it`,
+        `mcp ${forLog(mcp)} has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served`,
       );
     }
   }
   for (const mcp of declared) {
     if (!upstreams.has(mcp)) {
       warnings.push(
-        `mcp ${forLog(mcp)} is declared by the request body but has no upstream (--mcp ${forLog(mcp)}=…): its initialize will fail with -32004`,
+        `mcp ${forLog(mcp)} is declared by the request body but has no upstream configured: its initialize will fail with -32004`,
       );
     }
   }

@@ -57,13 +57,20 @@ test("--version prints the client package's version and exits 0", async () => {
   expect(run.stdout()).toBe(`${version}\n`);
 });
 
-test("--help lists the exit codes in order of precedence and the new options", async () => {
-  const run = runCli(["attach", "--help"]);
+test.each([[["--help"]], [["attach", "--help"]]])("%j lists the exit codes in order of precedence", async (args) => {
+  const run = runCli(args);
   expect((await run.exited).code).toBe(0);
   const help = run.stdout();
-  for (const option of ["--config", "--connect-timeout", "--no-status"]) expect(help).toContain(option);
   const codes = [...help.slice(help.indexOf("Exit codes")).matchAll(/^ {2}\(?(\d+) /gm)].map((match) => match[1]);
   expect(codes).toEqual(["130", "2", "3", "4", "5", "0", "1"]);
+});
+
+test("attach --help lists the new options", async () => {
+  const run = runCli(["attach", "--help"]);
+  expect((await run.exited).code).toBe(0);
+  for (const option of ["--config", "--connect-timeout", "--no-status", "conduit.config.json"]) {
+    expect(run.stdout()).toContain(option);
+  }
 });
 
 describe("connection failures exit 3 with a hint", () => {
@@ -95,7 +102,9 @@ describe("connection failures exit 3 with a hint", () => {
 
     const wrongKey = runCli(["attach", url, "--body", bodyFile, "--api-key", "wrong"]);
     expect((await wrongKey.exited).code).toBe(3);
-    expect(linesWith(wrongKey, UNAUTHORIZED_MESSAGE)).toEqual([expect.stringContaining("the key sent was not accepted")]);
+    expect(linesWith(wrongKey, UNAUTHORIZED_MESSAGE)).toEqual([
+      expect.stringContaining("the key sent was not accepted"),
+    ]);
   });
 
   test("ECONNREFUSED asks whether the API runs there", async () => {
@@ -160,7 +169,12 @@ describe("upstream failures exit 4, each printed once at the default level", () 
     const run = await failInitialize(`${NODE_TS} ${CRASH_AT_START}`);
     expect(linesWith(run, "fatal: settings file not found")).toHaveLength(2);
     const failure = linesWith(run, "could not start");
-    expect(failure).toEqual([expect.stringMatching(/^conduit: error: upstream "objectiveai" could not start: \S/)]);
+    // The cause is the transport's (today: `closed before answering initialize`, plus its reason when it gives one).
+    expect(failure).toEqual([
+      expect.stringMatching(
+        /^conduit: error: upstream "objectiveai" could not start: closed before answering initialize/,
+      ),
+    ]);
     expect(run.stderr().indexOf("fatal: settings file not found")).toBeLessThan(run.stderr().indexOf(failure[0]!));
   });
 
@@ -178,8 +192,8 @@ describe("upstream failures exit 4, each printed once at the default level", () 
     conn.close(1000);
     expect((await run.exited).code).toBe(0);
     expect(linesWith(run, "warning:")).toEqual([
-      "conduit: warning: mcp acme/files/1.0.0/fs has an upstream but the request body does not declare it in client_objectiveai_mcp.mcps (it declares objectiveai): the API will not call it; add it there to use it",
-      "conduit: warning: mcp objectiveai is declared by the request body but has no upstream (--mcp objectiveai=…): its initialize will fail with -32004",
+      "conduit: warning: mcp acme/files/1.0.0/fs has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
+      "conduit: warning: mcp objectiveai is declared by the request body but has no upstream configured: its initialize will fail with -32004",
     ]);
   });
 });

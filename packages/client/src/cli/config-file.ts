@@ -32,8 +32,7 @@ const McpEntrySchema = z.union(
     z.strictObject({ url: z.string().min(1), headers: stringMap.optional() }),
   ],
   {
-    error:
-      'expected a command line or URL string, {"command", "args"?, "env"?, "cwd"?} or {"url", "headers"?}',
+    error: 'expected a command line or URL string, {"command", "args"?, "env"?, "cwd"?} or {"url", "headers"?}',
   },
 );
 

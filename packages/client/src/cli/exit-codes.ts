@@ -42,3 +42,15 @@ export function decideExitCode(codes: readonly ExitCodeValue[]): ExitCodeValue {
 export function exitCodeFor(outcome: AttachOutcome): ExitCodeValue {
   return outcome.kind === "finished" ? ExitCode.Success : ExitCode.Connection;
 }
+
+/** The exit codes as `--help` lists them (the README has the same table). */
+export const EXIT_CODES_HELP = `Exit codes (when several apply, the first in this list wins):
+  130  interrupted (SIGINT/SIGTERM/SIGHUP); upstream processes are shut down first
+  2    usage error: bad option or value, unreadable body, invalid config file
+  3    could not connect, the server refused the upgrade (401, 404…) or the request
+       (error frame), no answer within --connect-timeout, or the stream broke
+  4    an upstream could not start or broke during the run
+  5    an agent finished with an error
+  0    success: the stream finished and none of the above happened
+  (1   an unexpected failure of the CLI itself)
+`;

@@ -100,7 +100,9 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<ExitCod
       status.beforeOutput();
       io.stdout.write(`${line}\n`);
     };
-    const reader = command.readNotifyLines ? readNotifyLines(io.stdin, session, progress.agents, answers, log) : undefined;
+    const reader = command.readNotifyLines
+      ? readNotifyLines(io.stdin, session, progress.agents, answers, log)
+      : undefined;
     try {
       await printChunks(session, command.json, write, progress, answers, log, () => status.update());
     } finally {

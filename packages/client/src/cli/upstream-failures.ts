@@ -44,8 +44,7 @@ export class UpstreamFailures {
 
 /** `upstream "fs" could not start: command "npxx" not found (spawn ENOENT)`, and the like. */
 export function describeUpstreamFailure(failure: UpstreamFailure, spec: UpstreamSpec | undefined): string {
-  const what =
-    failure.phase === "start" ? "could not start" : `broke during the run (${forLog(failure.method)})`;
+  const what = failure.phase === "start" ? "could not start" : `broke during the run (${forLog(failure.method)})`;
   return `upstream ${JSON.stringify(forLog(failure.mcp))} ${what}: ${causeOf(failure, spec)}`;
 }
 
@@ -74,12 +73,20 @@ function causeOf(failure: UpstreamFailure, spec: UpstreamSpec | undefined): stri
   return cause;
 }
 
-/** The client's own `cannot start upstream for <mcp> (<command or url>): ` lead-in says what the line already says. */
+/**
+ * The client's own lead-ins, `cannot start upstream for <mcp> (<command or url>): ` and
+ * `upstream <mcp> `, say what the line already says.
+ */
 function withoutStartPrefix(message: string, mcp: string): string {
   const lead = `cannot start upstream for ${mcp} (`;
-  if (!message.startsWith(lead)) return message;
-  const end = message.indexOf("): ", lead.length);
-  return end < 0 ? message : message.slice(end + 3);
+  if (message.startsWith(lead)) {
+    const end = message.indexOf("): ", lead.length);
+    return end < 0 ? message : message.slice(end + 3);
+  }
+  for (const name of [`upstream ${mcp} (shared, sessionless) `, `upstream ${mcp} `]) {
+    if (message.startsWith(name)) return message.slice(name.length);
+  }
+  return message;
 }
 
 /** Origin and path only: a query string may carry a token. */
