@@ -128,7 +128,7 @@ describe("configuration", () => {
     };
     const child = spawnNode([API_MAIN, "--version"]);
     expect(await exitWithin(child)).toEqual({ code: 0, signal: null });
-    expect(child.stdout.text()).toBe(`${version}\n`);
+    expect(child.stdout.lines).toEqual([version]);
   });
 
   it("exits 2 on an unknown flag", async () => {
