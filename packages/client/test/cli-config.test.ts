@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { parseConfigFile } from "../src/cli/config-file.js";
 import { ensureBuilt, killRunning, runCli } from "./helpers/cli.js";
 import { FakeApi, type ApiConnection } from "./helpers/fake-api.js";
 import { FIXTURE_SERVER } from "./helpers/processes.js";
@@ -139,5 +140,25 @@ describe("conduit.config.json", () => {
     const noUrl = runCli(["attach", "--body", "body.json"], {}, project({ json: true }));
     expect((await noUrl.exited).code).toBe(2);
     expect(noUrl.stderr()).toContain('no URL: give it as `conduit attach <url>` or as "url" in conduit.config.json');
+  });
+});
+
+test("the README's example conduit.config.json is valid", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("### `conduit.config.json`"));
+  const example = /```json\n([\s\S]*?)```/.exec(section)?.[1];
+  const config = parseConfigFile(JSON.parse(example ?? "null"), "conduit.config.json", "/project");
+  expect(Object.keys(config.mcps)).toEqual(["objectiveai", "acme/files/1.0.0/fs", "acme/search/1.0.0/web"]);
+  expect(config.mcps["acme/files/1.0.0/fs"]).toEqual({
+    kind: "stdio",
+    command: "node",
+    args: ["./servers/fs.js"],
+    env: { ROOT: "." },
+    cwd: "/project",
+  });
+  expect(config.mcps["acme/search/1.0.0/web"]).toEqual({
+    kind: "http",
+    url: "http://127.0.0.1:3001/mcp",
+    headers: { "X-Team": "docs" },
   });
 });

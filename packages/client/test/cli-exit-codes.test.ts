@@ -185,6 +185,18 @@ describe("upstream failures exit 4, each printed once at the default level", () 
     ]);
   });
 
+  test("an HTTP upstream that is down: the hint names its URL", async () => {
+    const down = await FakeApi.start();
+    const url = `${down.url.replace("ws://", "http://").replace("/agent/completions", "")}/mcp`;
+    await down.stop();
+    const run = await failInitialize(url, 1);
+    expect(linesWith(run, "could not start")).toEqual([
+      expect.stringMatching(
+        /^conduit: error: upstream "objectiveai" could not start: .*: is the MCP server running at http:\/\/127\.0\.0\.1:\d+\/mcp\?$/,
+      ),
+    ]);
+  });
+
   test("an mcp the body does not declare gets a clear warning (and is not a failure)", async () => {
     const api = await fakeApi();
     const run = runCli(["attach", api.url, "--body", bodyFile, "--mcp", "acme/files/1.0.0/fs=http://127.0.0.1:9/mcp"]);
