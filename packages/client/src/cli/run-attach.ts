@@ -58,10 +58,7 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<ExitCod
   for (const signal of SIGNALS) process.on(signal, onSignal);
   const onEvent = (event: AttachEvent) => {
     if (event.type === "connected") progress.connected = true;
-    else {
-      log("debug", `${event.method} for ${forLog(event.mcp)} failed: ${forLog(event.message)}`);
-      failures.report(event);
-    }
+    else failures.report(event);
     status.update();
   };
 
