@@ -23,7 +23,6 @@ test("an HTTP refusal of the upgrade: status and the server's JSON message in ou
   const wrongPath = attach({ url: `${gate.origin()}/v1`, body: BODY, headers: { Authorization: "Bearer sekret" } });
   expect(await wrongPath.closed).toMatchObject({ failure: { kind: "http", status: 404, message: "not found" } });
 });
-});
 
 test("a silent peer: failure.kind timeout after connectTimeoutMs", async () => {
   const peer = await SilentPeer.start();
