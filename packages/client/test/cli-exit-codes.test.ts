@@ -203,9 +203,9 @@ describe("upstream failures exit 4, each printed once at the default level", () 
     const conn = await api.nextConnection();
     conn.close(1000);
     expect((await run.exited).code).toBe(0);
-    expect(linesWith(run, "warning:")).toEqual([
-      "conduit: warning: mcp acme/files/1.0.0/fs has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
-      "conduit: warning: mcp objectiveai is declared by the request body but has no upstream configured: its initialize will fail with -32004",
+    expect(linesWith(run, "warn:")).toEqual([
+      "conduit: warn: mcp acme/files/1.0.0/fs has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
+      "conduit: warn: mcp objectiveai is declared by the request body but has no upstream configured: its initialize will fail with -32004",
     ]);
   });
 });

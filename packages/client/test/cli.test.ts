@@ -201,10 +201,10 @@ describe("against a WebSocket API", () => {
     const warnings = run
       .stderr()
       .split("\n")
-      .filter((line) => line.startsWith("conduit: warning: "));
+      .filter((line) => line.startsWith("conduit: warn: "));
     expect(warnings).toEqual([
-      "conduit: warning: mcp objectiveai has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
-      "conduit: warning: mcp acme/nowhere/1.0.0/x is declared by the request body but has no upstream configured: its initialize will fail with -32004",
+      "conduit: warn: mcp objectiveai has an upstream configured but is not declared by the request body (client_objectiveai_mcp.mcps): it will not be served",
+      "conduit: warn: mcp acme/nowhere/1.0.0/x is declared by the request body but has no upstream configured: its initialize will fail with -32004",
     ]);
   });
 
@@ -338,7 +338,7 @@ describe("shutdown", () => {
       message: "upstream limit reached: this attach session runs at most 2 upstream connections (maxUpstreams)",
     });
     expect(childPids(FIXTURE_SERVER, run.child.pid).sort()).toEqual([...pids].sort());
-    await run.waitForStderr(/warning: upstream limit reached \(2 live\)/);
+    await run.waitForStderr(/warn: upstream limit reached \(2 live\)/);
     conn.close(1000);
     expect((await run.exited).code).toBe(0);
     expect(pids.filter(isAlive)).toEqual([]);
