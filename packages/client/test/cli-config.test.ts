@@ -85,7 +85,7 @@ describe("conduit.config.json", () => {
     expect((await run.exited).code).toBe(0);
   });
 
-  test("--config reads another file; ./conduit.config.json is then not read", async () => {
+  test("--config reads another file; ./conduit.config.json is then not read; --no-json wins over its json", async () => {
     api = await FakeApi.start();
     const dir = project({ url: "ws://127.0.0.1:1/agent/completions" });
     mkdirSync(join(dir, "conf"));
@@ -97,6 +97,13 @@ describe("conduit.config.json", () => {
     expect((await run.exited).code).toBe(0);
     // json: true from the file: NDJSON on stdout.
     expect(JSON.parse(run.stdout())).toMatchObject({ finish_reason: "stop" });
+
+    const readable = runCli(["attach", "--body", "body.json", "--config", "conf/team.json", "--no-json"], {}, dir);
+    const second = await api.nextConnection();
+    second.sendChunk({ id: "resp_a", object: "agent.completion.chunk", index: 0, created: 1, finish_reason: "stop" });
+    second.close(1000);
+    expect((await readable.exited).code).toBe(0);
+    expect(readable.stdout()).toBe("[0] ■ finished: stop\n");
   });
 
   test.each([

@@ -82,6 +82,7 @@ export function addAttachCommand(program: Command, io: Io, setExitCode: (code: n
     .option("--header <'Name: value'>", "an extra header on the WebSocket upgrade (repeatable)", collectHeader)
     .addOption(new Option("--api-key <key>", "send Authorization: Bearer <key>").env("CONDUIT_API_KEY"))
     .option("--json", "print every chunk as one JSON line (NDJSON) instead of readable lines")
+    .option("--no-json", "readable lines even when the config file sets json")
     .option("--no-status", "no status line on stderr (it is shown only when stderr is a terminal)")
     .option("--quiet", "log only warnings and errors to stderr")
     .option("--verbose", "log debug details to stderr")

@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from "node:readline";
 import { shortId } from "@conduit/protocol";
-import { attach, describeOutcome } from "../attach.js";
+import { attach } from "../attach.js";
 import { ConduitClientError, errorMessage } from "../errors.js";
 import { forLog } from "../log-text.js";
 import { toWebSocketUrl } from "../options.js";
@@ -116,11 +116,11 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<ExitCod
     if (failures.any) codes.push(ExitCode.Upstream);
     const failed = progress.failedAgents;
     if (failed.length > 0) {
-      const which = failed.map((index) => `#${index}`).join(", ");
+      const shown = failed.slice(0, 10).map((index) => `#${index}`);
+      const which = `${shown.join(", ")}${failed.length > shown.length ? ", …" : ""}`;
       log("error", `${failed.length} of ${progress.agents.size} agents finished with an error (${which})`);
       codes.push(ExitCode.AgentFailed);
     }
-    log("debug", `stream ${describeOutcome(outcome)}`);
     return decideExitCode(codes);
   } finally {
     status.stop();
