@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { z } from "zod";
+import packageJson from "../package.json" with { type: "json" };
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -45,7 +46,7 @@ export interface Config {
   openaiApiKey: string | undefined;
 }
 
-/** Thrown for a bad variable or flag; main prints the message and exits 2. */
+/** Thrown for a bad variable or flag; main prints the message and exits 2 (the usage error code, as in `conduit`). */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
@@ -367,6 +368,7 @@ function buildCommand(): Command {
   const command = new Command("conduit-api")
     .description("Conduit API server: /agent/completions over SSE, JSON and WebSocket with reverse-attach MCP.")
     .helpOption("-h, --help", "show this help")
+    .version(packageJson.version, "-V, --version", "print the version of the API and exit")
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });

@@ -4,15 +4,19 @@ import { ConfigError, ConfigExit, loadConfig, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { installSignalHandlers } from "./shutdown.js";
 
+/** A bad flag or variable: the same code as the `conduit` CLI's usage errors. */
+const USAGE_EXIT_CODE = 2;
+
 async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.argv.slice(2), process.env, (text) => process.stdout.write(text));
   } catch (err) {
+    // --help and --version have printed to stdout.
     if (err instanceof ConfigExit) process.exit(0);
     if (err instanceof ConfigError) {
       process.stderr.write(`conduit-api: ${err.message}\nRun with --help to list every variable.\n`);
-      process.exit(2);
+      process.exit(USAGE_EXIT_CODE);
     }
     throw err;
   }

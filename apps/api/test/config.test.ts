@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { CONFIG_VARS, ConfigError, loadConfig } from "../src/config.js";
 import {
@@ -119,6 +120,21 @@ describe("configuration", () => {
       expect(help).toContain(`env ${item.env}`);
       expect(help).toContain(`(default: ${item.default ?? "unset"})`);
     }
+  });
+
+  it("--version prints the api package's version and exits 0", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    const child = spawnNode([API_MAIN, "--version"]);
+    expect(await exitWithin(child)).toEqual({ code: 0, signal: null });
+    expect(child.stdout.lines).toEqual([version]);
+  });
+
+  it("exits 2 on an unknown flag", async () => {
+    const child = spawnNode([API_MAIN, "--no-such-flag"]);
+    expect((await exitWithin(child)).code).toBe(2);
+    expect(child.stderr.text()).toContain("--no-such-flag");
   });
 
   it("exits 2 with a message naming the variable on a bad value", async () => {

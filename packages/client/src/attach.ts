@@ -14,6 +14,7 @@ import {
   type ListKind,
   type McpKind,
   type ProtocolVersion,
+  type ServerResponseFrame,
   type WireError,
 } from "@conduit/protocol";
 import WebSocket, { type RawData } from "ws";
@@ -31,7 +32,8 @@ import {
 } from "./options.js";
 import { Relay } from "./relay.js";
 import { handleServerRequest, type ServerRequestContext } from "./server-request-handler.js";
-import type { AttachOptions, AttachOutcome, AttachSession, Logger } from "./types.js";
+import type { AttachEvent, AttachOptions, AttachOutcome, AttachSession, ConnectFailure, Logger } from "./types.js";
+import { readRefusal } from "./upgrade-refusal.js";
 import { UpstreamPool } from "./upstream/pool.js";
 
 const MAX_PAYLOAD = 64 * 1024 * 1024;
@@ -39,6 +41,8 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 /** A `subscriptions/listen` stays open at most this long by default (1 h), whatever the silence. */
 const DEFAULT_MAX_LISTEN_MS = 3_600_000;
 const DEFAULT_HEARTBEAT_MS = 30_000;
+/** How long dialling plus the opening handshake may take by default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** How long a client-initiated close waits for the server's close frame before dropping the socket. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -63,6 +67,7 @@ class AttachClient implements AttachSession {
   readonly closed: Promise<AttachOutcome>;
   readonly #ws: WebSocket;
   readonly #log: Logger;
+  readonly #emit: (event: AttachEvent) => void;
   readonly #chunks = new ChunkQueue<Chunk>();
   readonly #pool: UpstreamPool;
   readonly #requests = new Map<string, PendingClientRequest>();
@@ -72,6 +77,12 @@ class AttachClient implements AttachSession {
   #protocol: ProtocolVersion = 1;
   #errorFrame: WireError | undefined;
   #failure: string | undefined;
+  /** Why the socket never opened, when it did not. */
+  #connectFailure: ConnectFailure | undefined;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #wasOpen = false;
+  /** Mcps that answered a request once: a later -32004 is a failure during the run, not at start. */
+  readonly #servedMcps = new Set<string>();
   #closedByClient = false;
   #graceTimer: NodeJS.Timeout | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -87,9 +98,14 @@ class AttachClient implements AttachSession {
     const heartbeatMs =
       options.heartbeatMs === 0 ? 0 : validateTimeoutMs("heartbeatMs", options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     const maxUpstreams = validateLimit("maxUpstreams", options.maxUpstreams ?? DEFAULT_MAX_UPSTREAMS);
+    const connectTimeoutMs = validateTimeoutMs(
+      "connectTimeoutMs",
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    );
     this.#pool = new UpstreamPool(maxUpstreams);
     const log = safeLogger(options.logger);
     this.#log = log;
+    this.#emit = safeHandler(options.onEvent);
     const declared = declaredMcps(options.body);
     for (const warning of declarationWarnings(declared, mcps)) log("warn", warning);
     this.#context = {
@@ -104,28 +120,45 @@ class AttachClient implements AttachSession {
     };
     const relay = new Relay({ send: (frame) => this.#send(frame), timeoutMs, log });
 
-    const ws = new WebSocket(url, [...SUBPROTOCOLS], {
-      headers: options.headers ?? {},
-      maxPayload: MAX_PAYLOAD,
-      ...(heartbeatMs > 0 ? { handshakeTimeout: heartbeatMs } : {}),
-    });
+    const ws = new WebSocket(url, [...SUBPROTOCOLS], { headers: options.headers ?? {}, maxPayload: MAX_PAYLOAD });
     this.#ws = ws;
     let settleOpened: (open: boolean) => void = () => undefined;
     this.#opened = new Promise((resolve) => (settleOpened = resolve));
+    // Covers DNS, TCP and the upgrade answer: a peer that accepts TCP and stays silent must not hang the client.
+    this.#connectTimer = setTimeout(() => {
+      this.#connectFailure ??= { kind: "timeout", ms: connectTimeoutMs };
+      this.#failure ??= `no answer to the WebSocket upgrade within ${connectTimeoutMs} ms`;
+      ws.terminate();
+    }, connectTimeoutMs);
 
     ws.on("unexpected-response", (_request, response) => {
-      this.#failure = `HTTP ${response.statusCode ?? "?"} ${forLog(response.statusMessage ?? "")}`.trim();
-      response.resume();
-      ws.terminate();
+      const status = `HTTP ${response.statusCode ?? "?"} ${response.statusMessage ?? ""}`.trim();
+      this.#failure ??= status;
+      this.#connectFailure ??= {
+        kind: "http",
+        status: response.statusCode ?? 0,
+        statusText: response.statusMessage ?? "",
+        message: "",
+      };
+      void readRefusal(response).then((refusal) => {
+        if (this.#connectFailure?.kind === "http") this.#connectFailure = refusal;
+        if (refusal.message && this.#failure === status) this.#failure = `${status}: ${refusal.message}`;
+        ws.terminate();
+      });
     });
-    ws.on("error", (error) => {
-      this.#failure ??= error.message;
-      log("debug", `socket error: ${forLog(error.message)}`);
+    ws.on("error", (error: NodeJS.ErrnoException) => {
+      const message = error.message || error.code || "socket error";
+      this.#failure ??= message;
+      if (!this.#wasOpen) this.#connectFailure ??= { kind: "network", code: error.code, message };
+      log("debug", `socket error: ${forLog(message)}`);
     });
     ws.on("open", () => {
+      this.#wasOpen = true;
+      clearTimeout(this.#connectTimer);
       this.#protocol = protocolVersionOf(ws.protocol);
       if (this.#protocol === 2) this.#context.relay = relay;
       log("info", `connected to ${url.origin}${url.pathname} (${ws.protocol || "no subprotocol"})`);
+      this.#emit({ type: "connected", url: `${url.origin}${url.pathname}`, protocol: ws.protocol });
       ws.send(body);
       settleOpened(true);
       if (heartbeatMs > 0) this.#startHeartbeat(heartbeatMs);
@@ -254,6 +287,7 @@ class AttachClient implements AttachSession {
       case "server_request":
         this.#log("debug", `server_request ${forLog(frame.method)} for ${forLog(frame.mcp)}`);
         void handleServerRequest(frame, this.#context).then((response) => {
+          this.#observe(frame.mcp, frame.method, response);
           if (!this.#send(response))
             this.#log("debug", `dropped the answer to ${forLog(frame.method)}: socket not open`);
         });
@@ -263,7 +297,8 @@ class AttachClient implements AttachSession {
         break;
       case "error":
         this.#errorFrame ??= frame.error;
-        this.#log("warn", `error frame: ${frame.error.code} ${forLog(frame.error.message)}`);
+        // At debug: the outcome (`closed`) carries it, and the caller reports it once.
+        this.#log("debug", `error frame: ${frame.error.code} ${forLog(frame.error.message)}`);
         break;
       case "cancel":
         this.#context.relay?.cancel(frame.id, frame.reason);
@@ -272,6 +307,17 @@ class AttachClient implements AttachSession {
         this.#context.relay?.answer(frame);
         break;
     }
+  }
+
+  /** Turns a -32004 answer into an `upstream_failed` event; a success marks the mcp as served. */
+  #observe(mcp: string, method: string, response: ServerResponseFrame): void {
+    if (!("error" in response) || response.error === undefined) {
+      this.#servedMcps.add(mcp);
+      return;
+    }
+    if (response.error.code !== ConduitErrorCode.UpstreamFailed) return;
+    const phase = this.#servedMcps.has(mcp) ? "run" : "start";
+    this.#emit({ type: "upstream_failed", mcp, method, phase, message: response.error.message });
   }
 
   #settleClientRequest(frame: ClientResponseFrame): void {
@@ -316,6 +362,7 @@ class AttachClient implements AttachSession {
 
   async #finish(code: number, reason: string): Promise<AttachOutcome> {
     clearTimeout(this.#graceTimer);
+    clearTimeout(this.#connectTimer);
     clearInterval(this.#heartbeat);
     this.#chunks.end();
     const outcome = this.#outcome(code, reason);
@@ -324,7 +371,8 @@ class AttachClient implements AttachSession {
     }
     this.#requests.clear();
     await this.#pool.shutdown();
-    this.#log(outcome.kind === "finished" ? "info" : "warn", `stream ended: ${describeOutcome(outcome)}`);
+    // Not at warn: the outcome (`closed`) carries a failure, and the caller reports it once.
+    this.#log(outcome.kind === "finished" ? "info" : "debug", `stream ended: ${describeOutcome(outcome)}`);
     return outcome;
   }
 
@@ -334,7 +382,8 @@ class AttachClient implements AttachSession {
     }
     if (code === 1000 && !this.#closedByClient) return { kind: "finished", code: 1000 };
     const why = this.#closedByClient ? "closed by client" : (this.#failure ?? (reason || "connection closed"));
-    return { kind: "abnormal", code, reason: why };
+    const failure = this.#closedByClient ? undefined : this.#connectFailure;
+    return failure ? { kind: "abnormal", code, reason: why, failure } : { kind: "abnormal", code, reason: why };
   }
 }
 
@@ -347,6 +396,17 @@ export function describeOutcome(outcome: AttachOutcome): string {
     case "abnormal":
       return `closed abnormally (${outcome.code}): ${forLog(outcome.reason)}`;
   }
+}
+
+/** A throwing event handler must never break frame handling. */
+function safeHandler(handler: ((event: AttachEvent) => void) | undefined): (event: AttachEvent) => void {
+  return (event) => {
+    try {
+      handler?.(event);
+    } catch {
+      // ignored on purpose
+    }
+  };
 }
 
 /** A throwing user logger must never break frame handling or shutdown. */

@@ -51,8 +51,8 @@ export interface AttachOptions {
   /**
    * The client pings the server at this interval (default 30 000; 0 turns it off). A server that
    * sends nothing back — no pong, ping or frame — for two intervals is taken as gone: the socket is
-   * terminated (outcome `abnormal`) and every upstream shut down. The opening handshake has the
-   * same bound.
+   * terminated (outcome `abnormal`) and every upstream shut down. The opening handshake is bounded
+   * by connectTimeoutMs.
    */
   heartbeatMs?: number;
   /**
@@ -61,13 +61,39 @@ export interface AttachOptions {
    * Past it, initialize is answered -32005 and nothing is spawned.
    */
   maxUpstreams?: number;
+  /**
+   * The longest the connection and the opening handshake may take, in ms (default 10 000): a peer
+   * that accepts TCP but never answers the upgrade ends as `abnormal` with `failure.kind` "timeout".
+   */
+  connectTimeoutMs?: number;
   logger?: Logger;
+  /** What happens on the session, as it happens (see AttachEvent). A throwing handler is ignored. */
+  onEvent?: (event: AttachEvent) => void;
 }
+
+/**
+ * - `connected`: the upgrade succeeded; `protocol` is the negotiated subprotocol.
+ * - `upstream_failed`: a server_request was answered -32004 (the upstream could not be started,
+ *   exited, broke or did not answer in time). `phase` is "start" until a request to that mcp has
+ *   succeeded once, "run" after; `message` is the answer's message as sent to the API.
+ */
+export type AttachEvent =
+  | { type: "connected"; url: string; protocol: string }
+  | { type: "upstream_failed"; mcp: string; method: string; phase: "start" | "run"; message: string };
+
+/** Why the connection could not be made, when it never opened. */
+export type ConnectFailure =
+  /** The server answered the upgrade with an HTTP status; `message` is its error message or body text (first 4 KiB). */
+  | { kind: "http"; status: number; statusText: string; message: string }
+  /** Nothing (no upgrade answer) within connectTimeoutMs. */
+  | { kind: "timeout"; ms: number }
+  /** A socket error such as ECONNREFUSED or ENOTFOUND (`code`, when Node gives one). */
+  | { kind: "network"; code: string | undefined; message: string };
 
 export type AttachOutcome =
   | { kind: "finished"; code: 1000 }
   | { kind: "error_frame"; code: number; error: { code: number; message: string } }
-  | { kind: "abnormal"; code: number; reason: string };
+  | { kind: "abnormal"; code: number; reason: string; failure?: ConnectFailure };
 
 export interface AttachSession extends AsyncIterable<Chunk> {
   /** Sends `agent_completion_notify`; rejects with a `ConduitClientError` (has `code`) on an error answer. */

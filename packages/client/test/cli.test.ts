@@ -65,22 +65,22 @@ test("--help lists every option, the examples and the exit codes", async () => {
   expect(top.stdout()).toContain("attach");
 });
 
-test("usage errors exit 1", async () => {
+test("usage errors exit 2", async () => {
   const badMcp = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--mcp", "not a kind=node x.js"]);
-  expect((await badMcp.exited).code).toBe(1);
+  expect((await badMcp.exited).code).toBe(2);
   expect(badMcp.stderr()).toContain("invalid mcp kind");
   const noBody = runCli(["attach", "ws://127.0.0.1:1/"]);
-  expect((await noBody.exited).code).toBe(1);
+  expect((await noBody.exited).code).toBe(2);
   const missingFile = runCli(["attach", "ws://127.0.0.1:1/", "--body", join(dir, "missing.json")]);
-  expect((await missingFile.exited).code).toBe(1);
+  expect((await missingFile.exited).code).toBe(2);
   expect(missingFile.stderr()).toContain("cannot read the body");
   // Past 2^31-1 ms a Node timer fires after 1 ms: every upstream call would "time out" at once.
   const hugeTimeout = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--upstream-timeout", "2147483648"]);
-  expect((await hugeTimeout.exited).code).toBe(1);
+  expect((await hugeTimeout.exited).code).toBe(2);
   expect(hugeTimeout.stderr()).toContain("2147483647");
   for (const limit of ["0", "-1", "1.5", "many"]) {
     const badLimit = runCli(["attach", "ws://127.0.0.1:1/", "--body", bodyFile, "--max-upstreams", limit]);
-    expect((await badLimit.exited).code).toBe(1);
+    expect((await badLimit.exited).code).toBe(2);
     expect(badLimit.stderr()).toContain("--max-upstreams");
   }
 });
@@ -208,12 +208,12 @@ describe("against a WebSocket API", () => {
     ]);
   });
 
-  test("an error frame exits 2", async () => {
+  test("an error frame exits 3", async () => {
     const server = await startApi();
     const run = runCli(["attach", server.url, "--body", bodyFile]);
     const conn = await server.nextConnection();
     conn.sendError(-32600, "invalid body", 1003);
-    expect((await run.exited).code).toBe(2);
+    expect((await run.exited).code).toBe(3);
     expect(run.stderr()).toContain("invalid body");
   });
 

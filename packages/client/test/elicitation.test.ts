@@ -160,6 +160,8 @@ describe("the CLI", () => {
         upstreamTimeoutMs: 60_000,
         maxListenMs: 60_000,
         maxUpstreams: 4,
+        connectTimeoutMs: 10_000,
+        status: true,
       },
       { stdin, stdout, stderr },
     );

@@ -4,12 +4,12 @@ export type Verbosity = "quiet" | "normal" | "verbose";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 const THRESHOLD: Record<Verbosity, number> = { verbose: 0, normal: 1, quiet: 2 };
+const TAG: Record<LogLevel, string> = { debug: "debug: ", info: "", warn: "warn: ", error: "error: " };
 
-/** Logs to stderr as `conduit: …`; --quiet keeps warnings and errors, --verbose adds debug. */
-export function stderrLogger(stderr: NodeJS.WritableStream, verbosity: Verbosity): Logger {
+/** Logs as `conduit: …` lines through `print` (stderr); --quiet keeps warnings and errors, --verbose adds debug. */
+export function stderrLogger(print: (text: string) => void, verbosity: Verbosity): Logger {
   return (level, message) => {
     if (RANK[level] < THRESHOLD[verbosity]) return;
-    const tag = level === "info" ? "" : `${level}: `;
-    stderr.write(`conduit: ${tag}${message}\n`);
+    print(`conduit: ${TAG[level]}${message}\n`);
   };
 }

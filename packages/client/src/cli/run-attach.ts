@@ -1,44 +1,49 @@
 import { createInterface, type Interface } from "node:readline";
 import { shortId } from "@conduit/protocol";
-import { attach, describeOutcome } from "../attach.js";
+import { attach } from "../attach.js";
 import { ConduitClientError, errorMessage } from "../errors.js";
 import { forLog } from "../log-text.js";
-import type { AttachSession, Logger, UpstreamSpec } from "../types.js";
+import { toWebSocketUrl } from "../options.js";
+import type { AttachEvent, AttachSession, Logger } from "../types.js";
+import type { AttachSettings } from "./attach-settings.js";
 import { ElicitationAnswers } from "./elicitation-answers.js";
-import { ExitCode, exitCodeFor } from "./exit-codes.js";
-import { stderrLogger, type Verbosity } from "./logger.js";
+import { ExitCode, decideExitCode, exitCodeFor, type ExitCodeValue } from "./exit-codes.js";
+import { stderrLogger } from "./logger.js";
 import { parseNotifyLine } from "./notify-input.js";
+import { describeFailedOutcome } from "./outcome-message.js";
 import { ReadablePrinter } from "./printer.js";
+import { RunProgress } from "./run-progress.js";
+import { StatusLine, type StatusStream } from "./status-line.js";
+import { UpstreamFailures } from "./upstream-failures.js";
 
-export interface AttachCommand {
-  url: string;
+export interface AttachCommand extends Omit<AttachSettings, "warnings"> {
   body: unknown;
   /** Notify lines are read from stdin only when the body did not come from it. */
   readNotifyLines: boolean;
-  mcps: Record<string, UpstreamSpec>;
-  headers: Record<string, string>;
-  json: boolean;
-  verbosity: Verbosity;
-  upstreamTimeoutMs: number;
-  maxListenMs: number;
-  maxUpstreams: number;
+  warnings?: string[];
 }
 
 export interface Io {
   /** Elicitations are asked on it when it is a TTY (`isTTY`) and the body came from a file. */
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  /** The status line is drawn on it only when it is a TTY. */
+  stderr: NodeJS.WritableStream & StatusStream;
 }
 
 /** SIGHUP too: a closed terminal or ended SSH session must not kill the CLI before its upstreams. */
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Runs one attach to the end and returns the process exit code. Upstreams are shut down before it returns. */
-export async function runAttach(command: AttachCommand, io: Io): Promise<number> {
+export async function runAttach(command: AttachCommand, io: Io): Promise<ExitCodeValue> {
   // A stderr reader that went away (e.g. `2>&1 | head`) only loses the logs; unhandled, EPIPE would kill the CLI.
   io.stderr.on("error", () => undefined);
-  const log = stderrLogger(io.stderr, command.verbosity);
+  const progress = new RunProgress();
+  const status = new StatusLine(io.stderr, { enabled: command.status, snapshot: () => progress.snapshot() });
+  const print = (text: string) => status.print(text);
+  const log = stderrLogger(print, command.verbosity);
+  for (const warning of command.warnings ?? []) log("warn", warning);
+  const failures = new UpstreamFailures(command.mcps, (line) => log("error", line));
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = (signal: string) => {
@@ -51,6 +56,11 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
     controller.abort();
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  const onEvent = (event: AttachEvent) => {
+    if (event.type === "connected") progress.connected = true;
+    else failures.report(event);
+    status.update();
+  };
 
   try {
     let session: AttachSession;
@@ -64,34 +74,56 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
         upstreamTimeoutMs: command.upstreamTimeoutMs,
         maxListenMs: command.maxListenMs,
         maxUpstreams: command.maxUpstreams,
+        connectTimeoutMs: command.connectTimeoutMs,
         logger: log,
+        onEvent,
       });
     } catch (error) {
       log("error", (error as Error).message);
       return ExitCode.Usage;
     }
+    status.update();
     // A reader that went away (e.g. `| head`) ends the stream instead of crashing.
     io.stdout.on("error", () => controller.abort());
 
-    const agents = new Map<number, string>();
     const answers = new ElicitationAnswers({
       session,
       interactive: command.readNotifyLines && io.stdin.isTTY === true,
       repeatQuestion: command.json,
-      prompt: (text) => io.stderr.write(text),
+      prompt: print,
       log,
     });
-    const reader = command.readNotifyLines ? readNotifyLines(io.stdin, session, agents, answers, log) : undefined;
+    const write = (line: string) => {
+      status.beforeOutput();
+      io.stdout.write(`${line}\n`);
+    };
+    const reader = command.readNotifyLines
+      ? readNotifyLines(io.stdin, session, progress.agents, answers, log)
+      : undefined;
     try {
-      await printChunks(session, command.json, io.stdout, agents, answers, log);
+      await printChunks(session, command.json, write, progress, answers, log, () => status.update());
     } finally {
       reader?.close();
     }
     const outcome = await session.closed;
     if (interrupted) return ExitCode.Interrupted;
-    if (outcome.kind !== "finished") log("error", `stream ${describeOutcome(outcome)}`);
-    return exitCodeFor(outcome);
+    const codes: ExitCodeValue[] = [exitCodeFor(outcome)];
+    if (outcome.kind !== "finished") {
+      const url = toWebSocketUrl(command.url);
+      const sentKey = Object.keys(command.headers).some((name) => name.toLowerCase() === "authorization");
+      log("error", describeFailedOutcome(outcome, { url, sentKey, connectTimeoutMs: command.connectTimeoutMs }));
+    }
+    if (failures.any) codes.push(ExitCode.Upstream);
+    const failed = progress.failedAgents;
+    if (failed.length > 0) {
+      const shown = failed.slice(0, 10).map((index) => `#${index}`);
+      const which = `${shown.join(", ")}${failed.length > shown.length ? ", …" : ""}`;
+      log("error", `${failed.length} of ${progress.agents.size} agents finished with an error (${which})`);
+      codes.push(ExitCode.AgentFailed);
+    }
+    return decideExitCode(codes);
   } finally {
+    status.stop();
     for (const signal of SIGNALS) process.off(signal, onSignal);
   }
 }
@@ -99,17 +131,16 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<number>
 async function printChunks(
   session: AttachSession,
   json: boolean,
-  stdout: NodeJS.WritableStream,
-  agents: Map<number, string>,
+  write: (line: string) => void,
+  progress: RunProgress,
   answers: ElicitationAnswers,
   log: Logger,
+  changed: () => void,
 ): Promise<void> {
   const printer = new ReadablePrinter();
   for await (const chunk of session) {
-    if (!agents.has(chunk.index)) {
-      agents.set(chunk.index, chunk.id);
-      log("debug", `agent #${chunk.index} is ${shortId(chunk.id)}`);
-    }
+    if (progress.chunk(chunk)) log("debug", `agent #${chunk.index} is ${shortId(chunk.id)}`);
+    changed();
     let lines: string[] = [];
     try {
       lines = json ? [JSON.stringify(chunk)] : printer.push(chunk);
@@ -117,17 +148,17 @@ async function printChunks(
       // E.g. content nested too deeply for the (recursive) JSON.stringify: one chunk is lost, not the CLI.
       log("error", `cannot print a chunk of agent #${chunk.index}: ${errorMessage(error)}`);
     }
-    for (const line of lines) stdout.write(`${line}\n`);
+    for (const line of lines) write(line);
     // After the chunk is printed, so a question shows before its prompt; an elicitation is answered even unprinted.
     answers.chunk(chunk);
   }
-  if (!json) for (const line of printer.flush()) stdout.write(`${line}\n`);
+  if (!json) for (const line of printer.flush()) write(line);
 }
 
 function readNotifyLines(
   stdin: NodeJS.ReadableStream,
   session: AttachSession,
-  agents: Map<number, string>,
+  agents: ReadonlyMap<number, string>,
   answers: ElicitationAnswers,
   log: Logger,
 ): Interface {

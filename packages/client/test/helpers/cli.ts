@@ -40,10 +40,13 @@ export interface CliRun {
 
 const running = new Set<ChildProcessWithoutNullStreams>();
 
-/** `node dist/cli.js …args` with piped stdio and an environment without CONDUIT_API_KEY unless given. */
-export function runCli(args: string[], env: Record<string, string> = {}): CliRun {
+/**
+ * `node dist/cli.js …args` with piped stdio and an environment without CONDUIT_API_KEY unless given,
+ * in `cwd` (default: a directory without a conduit.config.json).
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, cwd: string = PACKAGE_DIR): CliRun {
   const { CONDUIT_API_KEY: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...inherited, ...env }, stdio: "pipe" });
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...inherited, ...env }, stdio: "pipe", cwd });
   running.add(child);
   let stdout = "";
   let stderr = "";

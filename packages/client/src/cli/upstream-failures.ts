@@ -1,0 +1,100 @@
+import { forLog } from "../log-text.js";
+import type { AttachEvent, UpstreamSpec } from "../types.js";
+
+export type UpstreamFailure = Extract<AttachEvent, { type: "upstream_failed" }>;
+
+/** Distinct upstream failures printed per run; past it one line says the rest is at --verbose. */
+export const MAX_FAILURE_LINES = 10;
+
+/**
+ * Prints each distinct upstream failure once (an agent that retries a broken
+ * upstream repeats the same failure), at most MAX_FAILURE_LINES of them, and
+ * remembers that one happened (for the exit code).
+ */
+export class UpstreamFailures {
+  readonly #mcps: ReadonlyMap<string, UpstreamSpec>;
+  readonly #print: (line: string) => void;
+  readonly #seen = new Set<string>();
+  #count = 0;
+
+  constructor(mcps: Readonly<Record<string, UpstreamSpec>>, print: (line: string) => void) {
+    this.#mcps = new Map(Object.entries(mcps));
+    this.#print = print;
+  }
+
+  /** Some upstream failed during this run. */
+  get any(): boolean {
+    return this.#count > 0;
+  }
+
+  report(failure: UpstreamFailure): void {
+    this.#count++;
+    const line = describeUpstreamFailure(failure, this.#mcps.get(failure.mcp));
+    if (this.#seen.has(line)) return;
+    if (this.#seen.size === MAX_FAILURE_LINES) {
+      this.#seen.add(line);
+      this.#print("more upstream failures follow; run with --verbose to see each one");
+      return;
+    }
+    if (this.#seen.size > MAX_FAILURE_LINES) return;
+    this.#seen.add(line);
+    this.#print(line);
+  }
+}
+
+/** `upstream "fs" could not start: command "npxx" not found (spawn ENOENT)`, and the like. */
+export function describeUpstreamFailure(failure: UpstreamFailure, spec: UpstreamSpec | undefined): string {
+  const what = failure.phase === "start" ? "could not start" : `broke during the run (${forLog(failure.method)})`;
+  return `upstream ${JSON.stringify(forLog(failure.mcp))} ${what}: ${causeOf(failure, spec)}`;
+}
+
+function causeOf(failure: UpstreamFailure, spec: UpstreamSpec | undefined): string {
+  const message = failure.message;
+  if (spec === undefined) {
+    return `no upstream is configured for it: add --mcp ${forLog(failure.mcp)}=<command or URL> (or an "mcps" entry in conduit.config.json)`;
+  }
+  if (spec.kind === "stdio") {
+    const spawnError = /\bspawn (.+?) (ENOENT|EACCES)\b/.exec(message);
+    if (spawnError) {
+      const [, command, code] = spawnError as unknown as [string, string, string];
+      const problem = code === "ENOENT" ? "not found" : "not executable (permission denied)";
+      return `command ${JSON.stringify(forLog(command))} ${problem} (spawn ${code})`;
+    }
+    const cause = forLog(withoutStartPrefix(message, failure.mcp));
+    if (failure.phase === "start" && /\bwithin \d+ ms\b/.test(message)) {
+      return `${cause}; does ${JSON.stringify(forLog(spec.command))} speak MCP on stdio? (--verbose shows what it printed)`;
+    }
+    return cause;
+  }
+  const cause = forLog(withoutStartPrefix(message, failure.mcp));
+  if (/ECONNREFUSED|fetch failed|ENOTFOUND|EAI_AGAIN/.test(message)) {
+    return `${cause}: is the MCP server running at ${urlForLogs(spec.url)}?`;
+  }
+  return cause;
+}
+
+/**
+ * The client's own lead-ins, `cannot start upstream for <mcp> (<command or url>): ` and
+ * `upstream <mcp> `, say what the line already says.
+ */
+function withoutStartPrefix(message: string, mcp: string): string {
+  const lead = `cannot start upstream for ${mcp} (`;
+  if (message.startsWith(lead)) {
+    const end = message.indexOf("): ", lead.length);
+    return end < 0 ? message : message.slice(end + 3);
+  }
+  for (const name of [`upstream ${mcp} (shared, sessionless) `, `upstream ${mcp} `]) {
+    if (message.startsWith(name)) return message.slice(name.length);
+  }
+  return message;
+}
+
+/** Origin and path only: a query string may carry a token. */
+function urlForLogs(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}
