@@ -1,9 +1,4 @@
-import {
-  ConduitErrorCode,
-  JsonRpcErrorCode,
-  type JsonRpcMessage,
-  type ServerResponseFrame,
-} from "@conduit/protocol";
+import { ConduitErrorCode, JsonRpcErrorCode, type JsonRpcMessage, type ServerResponseFrame } from "@conduit/protocol";
 import { ConduitError, type Exchange, type ReverseChannel } from "@conduit/registry";
 import { forwardHeaders } from "./forward-headers.js";
 import type { RouteRequest } from "./route-request.js";
