@@ -4,17 +4,13 @@
 // connection several agents share; subscriptions/listen outliving the call
 // timeout, stamped with the agent's own id, and torn down by the upstream.
 import { fileURLToPath } from "node:url";
+import { attach, type AttachOptions, type AttachSession, type UpstreamSpec } from "@conduit/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { attach, type AttachOptions, type AttachSession, type UpstreamSpec } from "../../src/index.js";
-import { startTestApi, type TestApi } from "./test-api.js";
+import { startTestApi, type TestApi } from "./helpers/test-api.js";
 
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
-const FIXTURE = fileURLToPath(new URL("../fixtures/sessionless-server.ts", import.meta.url));
-const SPEC: UpstreamSpec = {
-  kind: "stdio",
-  command: process.execPath,
-  args: ["--experimental-strip-types", "--no-warnings", FIXTURE],
-};
+const FIXTURE = fileURLToPath(new URL("../fixture/sessionless-server.mjs", import.meta.url));
+const SPEC: UpstreamSpec = { kind: "stdio", command: process.execPath, args: [FIXTURE] };
 const ENVELOPE = {
   "io.modelcontextprotocol/protocolVersion": "2026-07-28",
   "io.modelcontextprotocol/clientInfo": { name: "agent", version: "1" },
