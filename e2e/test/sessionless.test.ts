@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { attach, type AttachOptions, type AttachSession, type UpstreamSpec } from "@conduit/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startTestApi, type TestApi } from "./helpers/test-api.js";
+import { announcedIds, startTestApi, type TestApi } from "./helpers/test-api.js";
 
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
 const FIXTURE = fileURLToPath(new URL("../fixture/sessionless-server.mjs", import.meta.url));
@@ -37,14 +37,7 @@ async function attachAgents(agents: number, options: Partial<AttachOptions> = {}
     ...options,
   });
   sessions.push(session);
-  const chunks = session[Symbol.asyncIterator]();
-  const ids: string[] = [];
-  while (ids.length < agents) {
-    const next = await chunks.next();
-    if (next.done) throw new Error("stream ended before every agent was announced");
-    ids.push(next.value.id);
-  }
-  return ids;
+  return announcedIds(session, agents);
 }
 
 let nextId = 1;

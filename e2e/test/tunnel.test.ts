@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseJsonObject, spawnNode, stopAll, waitForLine } from "./helpers/processes.js";
 import { startSdkHttpUpstream, type SdkHttpUpstream } from "./helpers/sdk-upstream.js";
 import { CLI_MAIN, EVERYTHING_MAIN, PROBE, assertBuilt, stdioUpstreams } from "./helpers/stack.js";
-import { startTestApi, type TestApi } from "./helpers/test-api.js";
+import { announcedIds, startTestApi, type TestApi } from "./helpers/test-api.js";
 
 /** The real server-everything, over stdio. */
 const everythingSpec: UpstreamSpec = { kind: "stdio", command: process.execPath, args: [EVERYTHING_MAIN, "stdio"] };
@@ -44,14 +44,7 @@ async function attachWith(
   const body = { agents, client_objectiveai_mcp: { mcps: Object.keys(mcps) } };
   const session = attach({ url: target.wsUrl, body, mcps });
   cleanups.push(() => session.close());
-  const chunks = session[Symbol.asyncIterator]();
-  const ids: string[] = [];
-  while (ids.length < agents) {
-    const next = await chunks.next();
-    if (next.done) throw new Error("stream ended before every agent was announced");
-    ids.push(next.value.id);
-  }
-  return { session, ids };
+  return { session, ids: await announcedIds(session, agents) };
 }
 
 async function agentClient(responseId: string, mcp = "objectiveai", target: TestApi = api): Promise<Client> {
