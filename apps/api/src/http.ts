@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { BODY_ABORTED, BODY_TOO_LARGE, readRequestBody } from "@conduit/mcp-route";
 
 /** Writes a JSON response (unless the response already started). */
 export function sendJson(
@@ -87,56 +88,21 @@ export function sendRawError(
 }
 
 export type BodyRead =
-  { ok: true; text: string } | { ok: false; status: 413 | 400; message: string } | { ok: false; status: 0 };
+  { ok: true; text: string } | { ok: false; status: 413; message: string } | { ok: false; status: 0 };
 
 /**
- * Reads a request body up to `limit` bytes. Past it (declared or streamed)
- * the read stops with 413 and the connection is marked to close, so the rest
- * of an oversized upload is never buffered. status 0: the client went away.
+ * Reads a request body up to `limit` bytes with mcp-route's reader. Past it
+ * (declared or streamed) the read stops with 413 and the connection is marked
+ * to close; what the client still sends is discarded, never buffered.
+ * status 0: the client went away.
  */
-export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<BodyRead> {
-  const tooLarge: BodyRead = {
-    ok: false,
-    status: 413,
-    message: `request body exceeds MAX_BODY_BYTES (${limit} bytes)`,
-  };
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
+export async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<BodyRead> {
+  const body = await readRequestBody(req, limit);
+  if (body === BODY_ABORTED) return { ok: false, status: 0 };
+  if (body === BODY_TOO_LARGE) {
     res.shouldKeepAlive = false;
-    return Promise.resolve(tooLarge);
+    req.resume();
+    return { ok: false, status: 413, message: `request body exceeds MAX_BODY_BYTES (${limit} bytes)` };
   }
-  return new Promise<BodyRead>((resolve) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const settle = (result: BodyRead): void => {
-      if (settled) return;
-      settled = true;
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onGone);
-      req.off("close", onClose);
-      resolve(result);
-    };
-    const onData = (part: Buffer): void => {
-      size += part.length;
-      if (size > limit) {
-        res.shouldKeepAlive = false;
-        settle(tooLarge);
-        // Discarded from here on; the connection closes after the 413.
-        req.resume();
-        return;
-      }
-      parts.push(part);
-    };
-    const onEnd = (): void => settle({ ok: true, text: Buffer.concat(parts, size).toString("utf8") });
-    const onGone = (): void => settle({ ok: false, status: 0 });
-    const onClose = (): void => {
-      if (!req.complete) onGone();
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onGone);
-    req.on("close", onClose);
-  });
+  return { ok: true, text: body.toString("utf8") };
 }

@@ -13,13 +13,13 @@ const require = createRequire(import.meta.url);
 const E2E_DIR = fileURLToPath(new URL("../..", import.meta.url));
 export const API_MAIN = join(dirname(require.resolve("@conduit/api/package.json")), "dist", "main.js");
 export const CLI_MAIN = join(dirname(require.resolve("@conduit/client/package.json")), "dist", "cli.js");
-const EVERYTHING_MAIN = join(
+export const EVERYTHING_MAIN = join(
   dirname(require.resolve("@modelcontextprotocol/server-everything/package.json")),
   "dist",
   "index.js",
 );
 const EVERYTHING_HTTP = join(E2E_DIR, "fixture", "everything-http.mjs");
-const PROBE = join(E2E_DIR, "fixture", "relay-probe-server.mjs");
+export const PROBE = join(E2E_DIR, "fixture", "relay-probe-server.mjs");
 
 /** The mcps every attached CLI declares: server-everything and the probe. */
 export const EVERYTHING = "objectiveai";

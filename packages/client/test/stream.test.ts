@@ -1,7 +1,8 @@
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Chunk } from "@conduit/protocol";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from "vitest";
+import { WebSocket } from "ws";
 import { ConduitClientError, attach, type AttachSession } from "../src/index.js";
 import { FakeApi, chunk } from "./helpers/fake-api.js";
 import { bodyDeclaring, startHarness, stopAll } from "./helpers/session.js";
@@ -153,25 +154,70 @@ describe("connection failures", () => {
     await expect(session.notify("r", "x")).rejects.toMatchObject({ code: -32002 });
   });
 
-  test("a server that stops answering is taken as gone after two heartbeats: abnormal, upstreams shut down", async () => {
-    const { conn, session } = await startHarness({ heartbeatMs: 50 }, { autoPong: false });
-    const outcome = await session.closed;
-    expect(outcome).toMatchObject({ kind: "abnormal", code: 1006, reason: "no answer from the server for 100 ms" });
-    expect(await conn.closed).toBe(1006);
-  });
+  describe("heartbeats on a clock the test drives", () => {
+    // The client's heartbeat runs on a fake clock that moves only when the test says so; sockets stay real.
+    // A stalled event loop then cannot make an answered ping look late. The period is long because the
+    // client also uses it as its opening-handshake timeout, which runs on Node's own (real) socket timer.
+    const HEARTBEAT_MS = 30_000;
+    let socketsListening: MockInstance<WebSocket["on"]>;
 
-  test("a server that answers pings keeps the session through many heartbeats", async () => {
-    const { conn, session } = await startHarness({ heartbeatMs: 20 });
-    let pings = 0;
-    await new Promise<void>((resolve) =>
-      conn.socket.on("ping", () => {
-        pings += 1;
-        if (pings === 5) resolve();
-      }),
-    );
-    expect(conn.socket.readyState).toBe(conn.socket.OPEN);
-    await session.close();
-    expect(await session.closed).toMatchObject({ kind: "abnormal", reason: "closed by client" });
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+      socketsListening = vi.spyOn(WebSocket.prototype, "on");
+    });
+
+    afterEach(() => {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    });
+
+    /** The attach client's own socket: the client-side one (it has a url) that listens for pongs. */
+    function attachSocket(): WebSocket {
+      const index = socketsListening.mock.calls.findIndex(
+        ([event], i) => event === "pong" && (socketsListening.mock.contexts[i] as WebSocket).url !== undefined,
+      );
+      if (index === -1) throw new Error("the attach client registered no pong listener");
+      return socketsListening.mock.contexts[index] as WebSocket;
+    }
+
+    test("a server that stops answering is taken as gone after two heartbeats: abnormal, upstreams shut down", async () => {
+      const { conn, session } = await startHarness({ heartbeatMs: HEARTBEAT_MS }, { autoPong: false });
+      // The client starts beating when it sends the body.
+      await conn.body;
+      let pinged = 0;
+      conn.socket.on("ping", () => (pinged += 1));
+      // First beat: the connection itself was the last thing heard, so the client pings.
+      const firstPing = new Promise((resolve) => conn.socket.once("ping", resolve));
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      await firstPing;
+      // Second beat: that ping went unanswered.
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      const outcome = await session.closed;
+      expect(outcome).toMatchObject({
+        kind: "abnormal",
+        code: 1006,
+        reason: `no answer from the server for ${2 * HEARTBEAT_MS} ms`,
+      });
+      expect(await conn.closed).toBe(1006);
+      expect(pinged).toBe(1);
+    });
+
+    test("a server that answers pings keeps the session through many heartbeats", async () => {
+      const { conn, session } = await startHarness({ heartbeatMs: HEARTBEAT_MS });
+      await conn.body;
+      const client = attachSocket();
+      for (let beat = 0; beat < 5; beat += 1) {
+        // The server answers the beat's ping (autoPong); the next beat comes only once the client has the pong.
+        const pongHandled = new Promise((resolve) => client.once("pong", resolve));
+        await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+        await pongHandled;
+      }
+      expect(conn.socket.readyState).toBe(conn.socket.OPEN);
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      expect(conn.socket.readyState).toBe(conn.socket.OPEN);
+      await session.close();
+      expect(await session.closed).toMatchObject({ kind: "abnormal", reason: "closed by client" });
+    });
   });
 
   test("bad options throw TypeError synchronously", () => {

@@ -15,6 +15,8 @@ export interface WriteLog {
   /** The last res.write returned false and no 'drain' has come since. */
   blocked: boolean;
   drains: number;
+  /** Resolves at the next res.write call (after it returned). */
+  next(): Promise<void>;
 }
 
 export type Served =
@@ -39,13 +41,23 @@ class Queue<T> {
 }
 
 function logWrites(res: ServerResponse): WriteLog {
-  const log: WriteLog = { calls: 0, bytes: 0, blocked: false, drains: 0 };
+  let waiters: Array<() => void> = [];
+  const log: WriteLog = {
+    calls: 0,
+    bytes: 0,
+    blocked: false,
+    drains: 0,
+    next: () => new Promise((resolve) => waiters.push(resolve)),
+  };
   const write = res.write.bind(res) as (chunk: string | Uint8Array) => boolean;
   res.write = (chunk: string | Uint8Array): boolean => {
     log.calls += 1;
     log.bytes += Buffer.byteLength(chunk);
     const ok = write(chunk);
     if (!ok) log.blocked = true;
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake();
     return ok;
   };
   res.on("drain", () => {

@@ -7,7 +7,7 @@ import { OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
 import type { McpKind } from "@conduit/protocol";
 import { McpListenerRegistry, formatListChangedEvent, openSseStream } from "../src/index.js";
 import type { SseStream, SseStreamOptions } from "../src/index.js";
-import { RESPONSE_ID_HEADER, SseClient, SseTestServer, listsIn } from "./helpers.js";
+import { RESPONSE_ID_HEADER, SseClient, SseTestServer, listsIn, type Served, type WriteLog } from "./helpers.js";
 
 function kind(text: string): McpKind {
   const parsed = parseMcpKind(text);
@@ -45,8 +45,23 @@ async function connect(server: SseTestServer, responseId: string, path = "/objec
   return client;
 }
 
-async function yieldToIo(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
+const SENTINEL_ID = "id-sentinel";
+
+/** A stream on its own response id whose flush marks when every flush scheduled before it has run. */
+async function openSentinel(server: SseTestServer): Promise<Extract<Served, { refused: false }>> {
+  await connect(server, SENTINEL_ID);
+  return server.nextStream();
+}
+
+/**
+ * Resolves once every flush scheduled so far has run: flushes run in the order they were
+ * scheduled, and the sentinel's is scheduled last. The positive event that precedes a
+ * "nothing was written" check.
+ */
+async function scheduledFlushesRan(registry: McpListenerRegistry, sentinel: { writes: WriteLog }): Promise<void> {
+  const written = sentinel.writes.next();
+  expect(registry.publish(SENTINEL_ID, OBJECTIVEAI_MCP, "tools")).toBe(1);
+  await written;
 }
 
 describe("formatListChangedEvent", () => {
@@ -120,17 +135,18 @@ describe("openSseStream over node:http", () => {
     const server = await setup(registry, { keepaliveMs: 20 });
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
-    expect(registry.keyCount).toBe(1);
+    const sentinel = await openSentinel(server);
+    expect(registry.subscriberCount("id-1")).toBe(1);
 
     client.destroy();
     await served.stream.closed;
 
     expect(served.stream.subscription.closed).toBe(true);
-    expect(registry.subscriberCount()).toBe(0);
-    expect(registry.keyCount).toBe(0);
+    expect(registry.subscriberCount("id-1")).toBe(0);
+    expect(registry.keyCount).toBe(1);
     const calls = served.writes.calls;
     expect(registry.publish("id-1", OBJECTIVEAI_MCP, "tools")).toBe(0);
-    await yieldToIo();
+    await scheduledFlushesRan(registry, sentinel);
     expect(served.writes.calls).toBe(calls);
   });
 
@@ -159,6 +175,7 @@ describe("openSseStream over node:http", () => {
     const server = await setup(registry);
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
+    const sentinel = await openSentinel(server);
     registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
     await client.waitFor((c) => c.text === TOOLS_EVENT);
 
@@ -168,12 +185,12 @@ describe("openSseStream over node:http", () => {
     expect(client.response.complete).toBe(true);
     expect(client.text).toBe(TOOLS_EVENT);
     expect(served.res.writableEnded).toBe(true);
-    expect(registry.subscriberCount()).toBe(0);
-    expect(registry.keyCount).toBe(0);
+    expect(registry.subscriberCount("id-1")).toBe(0);
+    expect(registry.keyCount).toBe(1);
     const calls = served.writes.calls;
     expect(registry.publish("id-1", OBJECTIVEAI_MCP, "prompts")).toBe(0);
     served.stream.close();
-    await yieldToIo();
+    await scheduledFlushesRan(registry, sentinel);
     expect(served.writes.calls).toBe(calls);
   });
 
@@ -214,15 +231,19 @@ describe("openSseStream over node:http", () => {
     const server = await setup(registry);
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
+    const sentinel = await openSentinel(server);
     client.response.pause();
 
-    // Fill the socket until res.write reports backpressure.
+    // Fill the socket until res.write reports backpressure. Each round waits for its own write only (a
+    // microtask), never for I/O: the reader reads nothing from here until it resumes, so once blocked the
+    // stream cannot see a 'drain' and the checks below hold on every run.
     let rounds = 0;
     while (!served.writes.blocked) {
+      const written = served.writes.next();
       registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
       registry.publish("id-1", OBJECTIVEAI_MCP, "resources");
       registry.publish("id-1", OBJECTIVEAI_MCP, "prompts");
-      await yieldToIo();
+      await written;
       rounds += 1;
       if (rounds > 1_000_000) throw new Error("the socket never pushed back");
     }
@@ -233,30 +254,24 @@ describe("openSseStream over node:http", () => {
 
     for (let i = 0; i < 100_000; i += 1) {
       registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
-      if (i % 10_000 === 0) await yieldToIo();
+      if (i % 10_000 === 0) await scheduledFlushesRan(registry, sentinel);
     }
     registry.publish("id-1", OBJECTIVEAI_MCP, "prompts");
-    await yieldToIo();
+    await scheduledFlushesRan(registry, sentinel);
 
-    const stalled = served.writes.drains === drainsAtBlock;
-    if (stalled) {
-      // Nothing written while blocked: the 100k signals live as bits in the subscription.
-      expect(served.writes.calls).toBe(callsAtBlock);
-      expect(served.res.writableLength).toBe(bufferedAtBlock);
-    }
-    // Either way the server wrote a handful of chunks, not one per signal.
-    expect(served.writes.calls - callsAtBlock).toBeLessThan(100);
-    expect(served.writes.bytes - bytesAtBlock).toBeLessThan(100 * 3 * PROMPTS_EVENT.length);
+    // Nothing written while blocked: the 100k signals live as bits in the subscription.
+    expect(served.writes.drains).toBe(drainsAtBlock);
+    expect(served.writes.calls).toBe(callsAtBlock);
+    expect(served.res.writableLength).toBe(bufferedAtBlock);
 
     client.response.resume();
     await client.waitFor(
       (c) => !served.writes.blocked && c.bytes === served.writes.bytes && c.text.endsWith(PROMPTS_EVENT),
     );
 
-    const afterBlock = listsIn(client.text.slice(bytesAtBlock));
-    expect(afterBlock.at(-1)).toBe("prompts");
-    expect(afterBlock).toContain("tools");
-    if (stalled) expect(afterBlock).toEqual(["tools", "prompts"]);
+    // One coalesced write after the drain: each pending list once, in LIST_KINDS order.
+    expect(served.writes.calls).toBe(callsAtBlock + 1);
+    expect(listsIn(client.text.slice(bytesAtBlock))).toEqual(["tools", "prompts"]);
     expect(listsIn(client.text.slice(0, bytesAtBlock))).toHaveLength(3 * rounds);
     expect(registry.subscriberCount("id-1")).toBe(1);
   });

@@ -1,20 +1,16 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConduitErrorCode, SESSION_TERMINATE, httpStatusForErrorCode } from "@conduit/protocol";
 import { ConduitError } from "@conduit/registry";
-import { forward, outcomeOf, reportForwarded, startClock, type RouteTarget } from "./forward.js";
+import { forward } from "./forward.js";
+import { outcomeOf, startReport } from "./forwarded-report.js";
 import { sendError, sendErrorObject, sendJson } from "./json-rpc-reply.js";
-import type { RouteContext } from "./options.js";
+import type { RouteRequest } from "./route-request.js";
 
 /** DELETE: `session/terminate` forwarded with the request's headers (Mcp-Session-Id among them). */
-export async function handleDelete(
-  ctx: RouteContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  target: RouteTarget,
-): Promise<void> {
-  const started = startClock(ctx);
-  const result = await forward(ctx, req, target, SESSION_TERMINATE, undefined, { res });
-  reportForwarded(ctx, SESSION_TERMINATE, target, started, outcomeOf(result));
+export async function handleDelete(request: RouteRequest): Promise<void> {
+  const { res } = request;
+  const report = startReport(request, SESSION_TERMINATE);
+  const result = await forward(request, SESSION_TERMINATE, undefined, { cancelOnClose: true });
+  report(outcomeOf(result));
   if (result instanceof ConduitError) {
     sendErrorObject(res, result.httpStatus, null, result.toWire());
   } else if ("error" in result) {

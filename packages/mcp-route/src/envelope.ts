@@ -2,11 +2,33 @@ import type { JsonRpcMessage } from "@conduit/protocol";
 import type { JsonRpcId } from "./json-rpc-reply.js";
 
 /** One POSTed JSON-RPC message, classified once so the handlers below never re-check its shape. */
-export type Envelope =
-  | { kind: "request"; id: string | number; method: string; params: unknown }
-  | { kind: "notification"; method: string; params: unknown }
-  | { kind: "response"; id: string | number; message: JsonRpcMessage }
-  | { kind: "invalid"; id: JsonRpcId; reason: string };
+export type Envelope = RequestEnvelope | NotificationEnvelope | ResponseEnvelope | InvalidEnvelope;
+
+export interface RequestEnvelope {
+  readonly kind: "request";
+  readonly id: string | number;
+  readonly method: string;
+  readonly params: unknown;
+}
+
+export interface NotificationEnvelope {
+  readonly kind: "notification";
+  readonly method: string;
+  readonly params: unknown;
+}
+
+/** The agent's answer to a request the upstream sent it. */
+export interface ResponseEnvelope {
+  readonly kind: "response";
+  readonly id: string | number;
+  readonly message: JsonRpcMessage;
+}
+
+export interface InvalidEnvelope {
+  readonly kind: "invalid";
+  readonly id: JsonRpcId;
+  readonly reason: string;
+}
 
 function invalid(id: JsonRpcId, reason: string): Envelope {
   return { kind: "invalid", id, reason: `invalid request: ${reason}` };

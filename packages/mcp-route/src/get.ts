@@ -1,16 +1,15 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConduitErrorCode, Header, JsonRpcErrorCode } from "@conduit/protocol";
 import { openSseStream } from "@conduit/listeners";
-import type { RouteTarget } from "./forward.js";
 import { sendError } from "./json-rpc-reply.js";
 import { ACCEPTS_SSE, acceptMask } from "./media-type.js";
-import type { RouteContext } from "./options.js";
+import type { RouteRequest } from "./route-request.js";
 
 /**
  * GET: the session's stream for (responseId, mcp): coalesced list_changed
  * signals and, in order, the upstream messages that belong to no request.
  */
-export function handleGet(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, target: RouteTarget): void {
+export function handleGet(request: RouteRequest): void {
+  const { ctx, req, res, target } = request;
   if ((acceptMask(req.headers.accept) & ACCEPTS_SSE) === 0) {
     sendError(res, 406, null, JsonRpcErrorCode.InvalidRequest, "Accept must allow text/event-stream");
     return;

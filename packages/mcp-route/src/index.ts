@@ -13,3 +13,6 @@ export {
   type McpRouteObserver,
   type McpRouteOptions,
 } from "./options.js";
+export { CONDUIT_ERRORS, type ConduitErrorInfo } from "./conduit-errors.js";
+export { readRouteError, type RouteError } from "./read-route-error.js";
+export { BODY_ABORTED, BODY_TOO_LARGE, readRequestBody, type RequestBody } from "./read-body.js";

@@ -1,28 +1,31 @@
 import type { IncomingMessage } from "node:http";
 
-/** The body went past the limit; reading stopped. */
-export const TOO_LARGE: unique symbol = Symbol("too large");
+/** The body is above the limit (declared or counted); reading stopped. */
+export const BODY_TOO_LARGE: unique symbol = Symbol("body too large");
 /** The client went away before the body ended. */
-export const ABORTED: unique symbol = Symbol("aborted");
+export const BODY_ABORTED: unique symbol = Symbol("body aborted");
 
-export type BodyResult = Buffer | typeof TOO_LARGE | typeof ABORTED;
+export type RequestBody = Buffer | typeof BODY_TOO_LARGE | typeof BODY_ABORTED;
 
 /**
- * Reads the request body up to `limit` bytes. Past the limit it stops reading
- * at once (listeners removed, stream paused) and resolves TOO_LARGE, so the
- * rest is never buffered; the caller answers 413 and closes the connection.
- * Concatenates only when the body came in more than one chunk.
+ * Reads a request body of at most `limit` bytes. A `Content-Length` above the
+ * limit is refused before a byte is read; a body that grows past it (chunked)
+ * stops being read at once (listeners removed, stream paused). Either way it
+ * resolves BODY_TOO_LARGE and the rest is never buffered: the caller answers
+ * 413 and closes the connection. Concatenates only when the body came in more
+ * than one chunk. Rejects when the body was already read by someone else.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+export function readRequestBody(req: IncomingMessage, limit: number): Promise<RequestBody> {
   // A host server that read the body first would leave us waiting for an 'end' that already came.
-  if (req.readableEnded)
-    return Promise.reject(new Error("the request body was already read before the MCP route got it"));
-  return new Promise<BodyResult>((resolve) => {
+  if (req.readableEnded) return Promise.reject(new Error("the request body was already read"));
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) return Promise.resolve(BODY_TOO_LARGE);
+  return new Promise<RequestBody>((resolve) => {
     let first: Buffer | undefined;
     let chunks: Buffer[] | undefined;
     let size = 0;
 
-    const finish = (result: BodyResult): void => {
+    const finish = (result: RequestBody): void => {
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onGone);
@@ -33,7 +36,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
       size += chunk.length;
       if (size > limit) {
         req.pause();
-        finish(TOO_LARGE);
+        finish(BODY_TOO_LARGE);
         return;
       }
       if (first === undefined) first = chunk;
@@ -44,7 +47,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
       if (chunks !== undefined) finish(Buffer.concat(chunks, size));
       else finish(first ?? Buffer.alloc(0));
     };
-    const onGone = (): void => finish(ABORTED);
+    const onGone = (): void => finish(BODY_ABORTED);
 
     req.on("data", onData);
     req.on("end", onEnd);

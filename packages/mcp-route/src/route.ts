@@ -6,6 +6,7 @@ import { sendError, sendInternal } from "./json-rpc-reply.js";
 import { isLoopbackHost, isLoopbackOrigin } from "./loopback.js";
 import { resolveRouteContext, type McpRouteOptions, type RouteContext } from "./options.js";
 import { handlePost } from "./post.js";
+import type { RouteRequest } from "./route-request.js";
 
 export type McpRouteHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -77,11 +78,11 @@ function route(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): vo
     return;
   }
 
-  const target = { responseId, mcp: kind.kind };
+  const request: RouteRequest = { ctx, req, res, target: { responseId, mcp: kind.kind } };
   if (method === "GET") {
-    handleGet(ctx, req, res, target);
+    handleGet(request);
     return;
   }
-  const handled = method === "POST" ? handlePost(ctx, req, res, target) : handleDelete(ctx, req, res, target);
+  const handled = method === "POST" ? handlePost(request) : handleDelete(request);
   handled.catch((err: unknown) => sendInternal(res, err));
 }

@@ -215,3 +215,12 @@ export function rawRequest(
     req.end(options.body);
   });
 }
+
+/** The JSON-RPC messages of an SSE body, in order. */
+export function sseMessages(text: string): unknown[] {
+  return text
+    .split("\n\n")
+    .map((event) => event.split("\n").find((line) => line.startsWith("data: ")))
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line.slice("data: ".length)) as unknown);
+}

@@ -3,18 +3,9 @@
 // reach the exchange, and only declared mcps are reachable.
 import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { POST_HEADERS, closeHarnesses, post, rpc, startHarness } from "./helpers.js";
+import { POST_HEADERS, closeHarnesses, post, rpc, sseMessages, startHarness } from "./helpers.js";
 
 afterEach(closeHarnesses);
-
-/** The JSON-RPC messages of an SSE body, in order. */
-function sseMessages(text: string): unknown[] {
-  return text
-    .split("\n\n")
-    .map((event) => event.split("\n").find((line) => line.startsWith("data: ")))
-    .filter((line): line is string => line !== undefined)
-    .map((line) => JSON.parse(line.slice("data: ".length)) as unknown);
-}
 
 function postAsync(
   url: string,

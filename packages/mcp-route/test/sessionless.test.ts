@@ -4,7 +4,7 @@
 // closing the stream only.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMcpRoute } from "../src/index.js";
-import { POST_HEADERS, closeHarnesses, post, rpc, startHarness } from "./helpers.js";
+import { POST_HEADERS, closeHarnesses, post, rpc, sseMessages, startHarness } from "./helpers.js";
 import { McpListenerRegistry } from "@conduit/listeners";
 import { ReverseChannelRegistry } from "@conduit/registry";
 
@@ -35,14 +35,6 @@ async function readUntil(
     text += decoder.decode(chunk.value, { stream: true });
   }
   return text;
-}
-
-function sseMessages(text: string): unknown[] {
-  return text
-    .split("\n\n")
-    .map((event) => event.split("\n").find((line) => line.startsWith("data: ")))
-    .filter((line): line is string => line !== undefined)
-    .map((line) => JSON.parse(line.slice("data: ".length)) as unknown);
 }
 
 describe("subscriptions/listen", () => {

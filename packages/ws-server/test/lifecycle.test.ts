@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConduitErrorCode, OBJECTIVEAI_MCP } from "@conduit/protocol";
 import { RegistrationLimitError, sendServerRequest } from "@conduit/registry";
 import {
@@ -41,38 +41,68 @@ describe("heartbeat", () => {
     expect(h.registry.has("resp_idle")).toBe(false);
   });
 
-  it("keeps a client that answers pings alive past idleTimeoutMs", async () => {
-    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 150 } });
-    const { client, server } = await connect(h);
-    let pings = 0;
-    // Twenty pings span well over twice the idle timeout: only the pongs keep it open.
-    await new Promise<void>((resolve) => {
-      client.ws.on("ping", () => {
-        pings += 1;
-        if (pings === 20) resolve();
-      });
-    });
-    expect(server.ws.readyState).toBe(server.ws.OPEN);
-    expect(server.attached.signal.aborted).toBe(false);
-  });
+  describe("on a clock the test drives", () => {
+    // The heartbeat's timers and its performance.now() run on a fake clock that moves only when the test says
+    // so; sockets stay real. A stalled event loop then cannot make an answered ping look late.
+    const HEARTBEAT_MS = 20;
+    const IDLE_TIMEOUT_MS = 150;
 
-  it("keeps a client that answers pings alive while it floods frames", async () => {
-    const h = await start({ conduit: { heartbeatMs: 20, idleTimeoutMs: 150 } });
-    const { client, server } = await connect(h);
-    let pings = 0;
-    let sent = 0;
-    await new Promise<void>((resolve) => {
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+      vi.spyOn(performance, "now").mockImplementation(() => Date.now());
+    });
+
+    afterEach(() => {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    });
+
+    /** One heartbeat period on the fake clock: the ping goes out and the client's pong is back. */
+    async function answeredPing(server: { ws: { once(event: "pong", listener: () => void): unknown } }) {
+      const ponged = new Promise<void>((resolve) => server.ws.once("pong", () => resolve()));
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      await ponged;
+    }
+
+    it("keeps a client that answers pings alive past idleTimeoutMs", async () => {
+      const h = await start({ conduit: { heartbeatMs: HEARTBEAT_MS, idleTimeoutMs: IDLE_TIMEOUT_MS } });
+      const { server } = await connect(h);
+      // Twenty periods span well over twice the idle timeout: only the pongs keep it open.
+      for (let round = 0; round < 20; round += 1) await answeredPing(server);
+      expect(HEARTBEAT_MS * 20).toBeGreaterThan(2 * IDLE_TIMEOUT_MS);
+      expect(server.ws.readyState).toBe(server.ws.OPEN);
+      expect(server.attached.signal.aborted).toBe(false);
+    });
+
+    it("keeps a client that answers pings alive while it floods frames", async () => {
+      const h = await start({ conduit: { heartbeatMs: HEARTBEAT_MS, idleTimeoutMs: IDLE_TIMEOUT_MS } });
+      const { client, server } = await connect(h);
+      let sent = 0;
       client.ws.on("ping", () => {
-        pings += 1;
         for (let i = 0; i < 50; i += 1) {
           sent += 1;
           client.sendJson({ type: "server_response", id: `busy-${sent}`, result: { filler: "x".repeat(1024) } });
         }
-        if (pings === 20) resolve();
       });
+      for (let round = 0; round < 20; round += 1) await answeredPing(server);
+      expect(sent).toBe(1000);
+      expect(server.ws.readyState).toBe(server.ws.OPEN);
+      expect(server.attached.signal.aborted).toBe(false);
     });
-    expect(server.ws.readyState).toBe(server.ws.OPEN);
-    expect(server.attached.signal.aborted).toBe(false);
+
+    it("ends the client once its pongs stop, one idle timeout after the last", async () => {
+      const h = await start({ conduit: { heartbeatMs: HEARTBEAT_MS, idleTimeoutMs: IDLE_TIMEOUT_MS } });
+      const { client, server } = await connect(h, { autoPong: false });
+      let ended = false;
+      void server.attached.closed.then(() => (ended = true));
+      client.ws.on("ping", (payload: Buffer) => client.ws.pong(payload));
+      for (let round = 0; round < 10; round += 1) await answeredPing(server);
+      client.ws.removeAllListeners("ping");
+      await vi.advanceTimersByTimeAsync(IDLE_TIMEOUT_MS - HEARTBEAT_MS);
+      expect(ended).toBe(false);
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS + 1);
+      expect((await server.attached.closed).code).toBe(1006);
+    });
   });
 
   it("ends a client that stops reading however many frames it keeps sending", async () => {

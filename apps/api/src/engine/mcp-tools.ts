@@ -10,6 +10,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { AgentError } from "./errors.js";
 import { Header, encodeArgumentsHeader, mcpKindToPath, type McpArguments, type McpKind } from "@conduit/protocol";
+import { readRouteError } from "@conduit/mcp-route";
 import type { McpProgress } from "./tool-progress.js";
 import type { UpstreamRequestHandlers } from "./upstream-requests.js";
 
@@ -60,16 +61,15 @@ const PROGRESS_TOTAL_FACTOR = 10;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * The JSON-RPC code of a failed MCP request: McpError carries it; an HTTP
- * failure of the Streamable HTTP transport carries the status and the
- * route's JSON-RPC error body in its message.
+ * The JSON-RPC code of a failed MCP request, as mcp-route reads it (the
+ * route's error body of an HTTP failure, or an McpError's code); an error
+ * that carries none keeps its own numeric code, else "mcp_error".
  */
 function toCallError(err: unknown, mcp: McpKind): McpCallError {
   if (err instanceof McpCallError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  const fromBody = /"code"\s*:\s*(-?\d+)/.exec(message)?.[1];
   const own = err instanceof Error && "code" in err && typeof err.code === "number" ? err.code : undefined;
-  const code = fromBody !== undefined ? Number(fromBody) : (own ?? "mcp_error");
+  const code = readRouteError(err)?.code ?? own ?? "mcp_error";
   return new McpCallError(code, `MCP ${mcp} failed: ${message}`);
 }
 

@@ -6,6 +6,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { AttachSession } from "@conduit/client";
 import { McpListenerRegistry } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { mintResponseId, type Chunk } from "@conduit/protocol";
@@ -44,6 +45,18 @@ function validateBody(json: unknown): { ok: true; value: TestStreamBody } | { ok
   const declared = (json as { client_objectiveai_mcp?: { mcps?: unknown } }).client_objectiveai_mcp?.mcps;
   const mcps = Array.isArray(declared) ? declared.filter((mcp): mcp is string => typeof mcp === "string") : [];
   return { ok: true, value: { agents, mcps } };
+}
+
+/** The response ids of the stream's first `agents` agents, from the one chunk each announces itself with. */
+export async function announcedIds(session: AttachSession, agents: number): Promise<string[]> {
+  const chunks = session[Symbol.asyncIterator]();
+  const ids: string[] = [];
+  while (ids.length < agents) {
+    const next = await chunks.next();
+    if (next.done) throw new Error("stream ended before every agent was announced");
+    ids.push(next.value.id);
+  }
+  return ids;
 }
 
 async function runStream(socket: AttachedSocket): Promise<void> {

@@ -1,5 +1,5 @@
-// HTTP upstream MCP servers for the tunnel tests (the stdio ones are the real
-// server-everything and the fixture server from ../helpers/processes.ts).
+// In-process HTTP upstreams for the tunnel tests: an SDK McpServer per session
+// whose tools name it (whoami), never answer (hang) or echo (shout).
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,13 +7,13 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 
-export interface HttpUpstream {
+export interface SdkHttpUpstream {
   url: string;
   close(): Promise<void>;
 }
 
 /** An SDK McpServer over Streamable HTTP on 127.0.0.1, one server instance per session. */
-export async function startHttpUpstream(name: string): Promise<HttpUpstream> {
+export async function startSdkHttpUpstream(name: string): Promise<SdkHttpUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const server: Server = createServer(async (req, res) => {
     const sessionId = req.headers["mcp-session-id"];

@@ -4,17 +4,13 @@
 // connection several agents share; subscriptions/listen outliving the call
 // timeout, stamped with the agent's own id, and torn down by the upstream.
 import { fileURLToPath } from "node:url";
+import { attach, type AttachOptions, type AttachSession, type UpstreamSpec } from "@conduit/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { attach, type AttachOptions, type AttachSession, type UpstreamSpec } from "../../src/index.js";
-import { startTestApi, type TestApi } from "./test-api.js";
+import { announcedIds, startTestApi, type TestApi } from "./helpers/test-api.js";
 
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
-const FIXTURE = fileURLToPath(new URL("../fixtures/sessionless-server.ts", import.meta.url));
-const SPEC: UpstreamSpec = {
-  kind: "stdio",
-  command: process.execPath,
-  args: ["--experimental-strip-types", "--no-warnings", FIXTURE],
-};
+const FIXTURE = fileURLToPath(new URL("../fixture/sessionless-server.mjs", import.meta.url));
+const SPEC: UpstreamSpec = { kind: "stdio", command: process.execPath, args: [FIXTURE] };
 const ENVELOPE = {
   "io.modelcontextprotocol/protocolVersion": "2026-07-28",
   "io.modelcontextprotocol/clientInfo": { name: "agent", version: "1" },
@@ -41,14 +37,7 @@ async function attachAgents(agents: number, options: Partial<AttachOptions> = {}
     ...options,
   });
   sessions.push(session);
-  const chunks = session[Symbol.asyncIterator]();
-  const ids: string[] = [];
-  while (ids.length < agents) {
-    const next = await chunks.next();
-    if (next.done) throw new Error("stream ended before every agent was announced");
-    ids.push(next.value.id);
-  }
-  return ids;
+  return announcedIds(session, agents);
 }
 
 let nextId = 1;

@@ -1,19 +1,26 @@
-// The tunnel end to end: an official MCP SDK Client (the agent) on the API
-// host → mcp-route → reverse channel → WebSocket → the attach library → a real
-// upstream MCP server, and back.
+// The tunnel end to end, in one process: an official MCP SDK Client (the agent) on
+// the API host → mcp-route → reverse channel → WebSocket → the attach library →
+// a real upstream MCP server, and back. The API is composed from the packages
+// (helpers/test-api.ts); the attach client is @conduit/client's attach(), or its
+// built CLI where a process must die.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { attach, type AttachSession, type UpstreamSpec } from "@conduit/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { attach, type AttachSession, type UpstreamSpec } from "../../src/index.js";
-import { ensureBuilt, killRunning, runCli } from "../helpers/cli.js";
-import { EVERYTHING_BIN, everythingSpec, fixtureSpec } from "../helpers/processes.js";
-import { startTestApi, type TestApi } from "./test-api.js";
-import { startHttpUpstream, type HttpUpstream } from "./upstreams.js";
+import { parseJsonObject, spawnNode, stopAll, waitForLine } from "./helpers/processes.js";
+import { startSdkHttpUpstream, type SdkHttpUpstream } from "./helpers/sdk-upstream.js";
+import { CLI_MAIN, EVERYTHING_MAIN, PROBE, assertBuilt, stdioUpstreams } from "./helpers/stack.js";
+import { announcedIds, startTestApi, type TestApi } from "./helpers/test-api.js";
+
+/** The real server-everything, over stdio. */
+const everythingSpec: UpstreamSpec = { kind: "stdio", command: process.execPath, args: [EVERYTHING_MAIN, "stdio"] };
+/** The relay probe (fixture/relay-probe-server.mjs), over stdio. */
+const probeSpec: UpstreamSpec = { kind: "stdio", command: process.execPath, args: [PROBE] };
 
 let api: TestApi;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -23,7 +30,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await killRunning();
+  await stopAll();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   await api.close();
 });
@@ -37,14 +44,7 @@ async function attachWith(
   const body = { agents, client_objectiveai_mcp: { mcps: Object.keys(mcps) } };
   const session = attach({ url: target.wsUrl, body, mcps });
   cleanups.push(() => session.close());
-  const chunks = session[Symbol.asyncIterator]();
-  const ids: string[] = [];
-  while (ids.length < agents) {
-    const next = await chunks.next();
-    if (next.done) throw new Error("stream ended before every agent was announced");
-    ids.push(next.value.id);
-  }
-  return { session, ids };
+  return { session, ids: await announcedIds(session, agents) };
 }
 
 async function agentClient(responseId: string, mcp = "objectiveai", target: TestApi = api): Promise<Client> {
@@ -125,7 +125,7 @@ describe("through the tunnel to the real server-everything (stdio)", () => {
         (err: { code?: number; message: string }) => ({ code: err.code, message: err.message }),
       );
     const direct = new Client({ name: "direct", version: "1.0.0" });
-    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_BIN, "stdio"] }));
+    await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING_MAIN, "stdio"] }));
     cleanups.push(() => direct.close());
     const expected = await readMissing(direct);
     expect(expected?.code).toEqual(expect.any(Number));
@@ -137,7 +137,7 @@ describe("through the tunnel to the real server-everything (stdio)", () => {
 
 describe("routing", () => {
   it("serves an HTTP upstream", async () => {
-    const upstream = await startHttpUpstream("http-upstream");
+    const upstream = await startSdkHttpUpstream("http-upstream");
     cleanups.push(() => upstream.close());
     const { ids } = await attachWith({ "acme/files/1.0.0/fs": { kind: "http", url: upstream.url } });
     const client = await agentClient(ids[0]!, "acme/files/1.0.0/fs");
@@ -146,7 +146,7 @@ describe("routing", () => {
   });
 
   it("keeps two sockets with different upstreams apart", async () => {
-    const upstreams: HttpUpstream[] = [await startHttpUpstream("left"), await startHttpUpstream("right")];
+    const upstreams: SdkHttpUpstream[] = [await startSdkHttpUpstream("left"), await startSdkHttpUpstream("right")];
     for (const upstream of upstreams) cleanups.push(() => upstream.close());
     const left = await attachWith({ objectiveai: { kind: "http", url: upstreams[0]!.url } });
     const right = await attachWith({ objectiveai: { kind: "http", url: upstreams[1]!.url } });
@@ -158,7 +158,7 @@ describe("routing", () => {
   });
 
   it("serves 8 response ids on one socket", async () => {
-    const upstream = await startHttpUpstream("shared");
+    const upstream = await startSdkHttpUpstream("shared");
     cleanups.push(() => upstream.close());
     const { ids } = await attachWith({ objectiveai: { kind: "http", url: upstream.url } }, 8);
     expect(new Set(ids).size).toBe(8);
@@ -171,7 +171,7 @@ describe("routing", () => {
   });
 
   it("delivers an upstream's tools/list_changed to the agent's open GET-SSE stream", async () => {
-    const { ids } = await attachWith({ objectiveai: fixtureSpec });
+    const { ids } = await attachWith({ objectiveai: probeSpec });
     const client = await agentClient(ids[0]!);
     const changed = new Promise<void>((resolve) =>
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
@@ -215,7 +215,7 @@ describe("failures", () => {
     await api.close();
     // Short enough for a test, long enough for initialize against an in-process upstream on a busy machine.
     api = await startTestApi({ timeoutMs: 1_000 });
-    const upstream = await startHttpUpstream("slow");
+    const upstream = await startSdkHttpUpstream("slow");
     cleanups.push(() => upstream.close());
     const { ids } = await attachWith({ objectiveai: { kind: "http", url: upstream.url } });
     const client = await agentClient(ids[0]!);
@@ -229,26 +229,38 @@ describe("failures", () => {
     await expect.poll(() => api.sockets[0]!.channel.pending.size).toBe(0);
   });
 
-  // -32002 (not -32003) proves the call settled because the socket closed, long before the 30 s timeout;
-  // how fast is a benchmark's business, not a unit test's.
+  // With a 10-minute forward timeout, -32002 (not -32003) within the test's own timeout proves the call
+  // settled because the socket closed, long before the route would have given up; how fast is a
+  // benchmark's business, not a test's.
   it("fails a call in flight with -32002 at once when the attach client process is killed", async () => {
-    ensureBuilt();
+    assertBuilt();
+    await api.close();
+    api = await startTestApi({ timeoutMs: 600_000 });
     const dir = mkdtempSync(join(tmpdir(), "conduit-e2e-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const bodyFile = join(dir, "body.json");
     writeFileSync(bodyFile, JSON.stringify({ agents: 1, client_objectiveai_mcp: { mcps: ["objectiveai"] } }));
-    if (fixtureSpec.kind !== "stdio") throw new Error("the fixture upstream is a stdio command");
-    const upstream = [fixtureSpec.command, ...(fixtureSpec.args ?? [])].map((word) => `'${word}'`).join(" ");
-    const cli = runCli(["attach", api.wsUrl, "--body", bodyFile, "--mcp", `objectiveai=${upstream}`, "--json"]);
-    await cli.waitForStdout(/"agent\.completion\.chunk"/);
-    const responseId = (JSON.parse(cli.stdout().split("\n")[0]!) as { id: string }).id;
+    const cli = spawnNode(
+      "conduit attach",
+      [CLI_MAIN, "attach", api.wsUrl, "--body", bodyFile, "--mcp", `objectiveai=${stdioUpstreams().probe}`, "--json"],
+      { CONDUIT_API_KEY: undefined },
+    );
+    const responseId = await waitForLine(
+      cli,
+      (line) => {
+        const chunk = parseJsonObject(line);
+        return chunk?.object === "agent.completion.chunk" && typeof chunk.id === "string" ? chunk.id : undefined;
+      },
+      "the agent's first chunk",
+    );
     const client = await agentClient(responseId);
 
-    const call = client.callTool({ name: "hang" }).then(
+    const call = client.callTool({ name: "block", arguments: { key: "killed" } }).then(
       () => undefined,
       (err: Error) => err,
     );
     await expect.poll(() => api.sockets[0]!.channel.pending.size).toBe(1);
-    cli.child.kill("SIGKILL");
+    cli.proc.kill("SIGKILL");
     const error = await call;
     expect(error).toMatchObject({ code: 503 });
     expect(error?.message).toMatch(/"code":-32002/);

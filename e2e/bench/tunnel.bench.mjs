@@ -2,7 +2,7 @@
 // whole tunnel — loopback mcp-route → reverse channel → WebSocket → attach()
 // → HTTP upstream and back — against the same SDK Client talking to that same
 // upstream directly. Everything runs in this one process on 127.0.0.1.
-// Run after `npx tsup`:
+// Run after `pnpm turbo build`:
 //   node bench/tunnel.bench.mjs     (BENCH_N / BENCH_C / BENCH_ROUNDS scale it)
 // Baseline and tunnel are measured in alternating rounds; calls/s is the median
 // round, latencies are pooled over every sequential round of each side.
@@ -26,7 +26,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
-import { attach } from "../dist/index.js";
+import { attach } from "@conduit/client";
 
 const SEQUENTIAL = Number(process.env.BENCH_N ?? 500);
 const CONCURRENT_TOTAL = Number(process.env.BENCH_C ?? 2000);
