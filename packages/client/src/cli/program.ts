@@ -4,6 +4,7 @@ import { ExitCode } from "./exit-codes.js";
 import { DEFAULT_MAX_UPSTREAMS } from "../options.js";
 import { collectHeader, collectMcp, parseLimit, parseTimeoutMs, readBody } from "./parse-options.js";
 import { runAttach, type Io } from "./run-attach.js";
+import { registerStatusCommand } from "./status-command.js";
 import type { UpstreamSpec } from "../types.js";
 
 interface AttachFlags {
@@ -130,6 +131,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       );
     });
 
+  registerStatusCommand(program, io, (code) => (exitCode = code));
   await program.parseAsync(argv);
   return exitCode;
 }
