@@ -46,4 +46,12 @@ describe("conduit status", () => {
     expect(text).toContain("tools/call\\u000a[fake] line");
     expect(lines.some((line) => line.startsWith("[fake]"))).toBe(false);
   });
+
+  it("says how many agents the API did not list", () => {
+    const text = formatStatus(
+      { sockets: [{ id: "sock_2", agents: ["resp_aaaaaaa…"], agentCount: 105 }] },
+      "http://127.0.0.1:5000",
+    );
+    expect(text).toContain("resp_aaaaaaa… +104 more");
+  });
 });

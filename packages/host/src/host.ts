@@ -173,7 +173,7 @@ export function createConduitHost(options: ConduitHostOptions): ConduitHost {
         mcpUrl: endpoint?.url ?? null,
         totals: {
           sockets: sockets.length,
-          agents: sockets.reduce((sum, socket) => sum + socket.agents.length, 0),
+          agents: sockets.reduce((sum, socket) => sum + socket.agentCount, 0),
           inFlight: sockets.reduce((sum, socket) => sum + socket.inFlight, 0),
           sseSubscribers: wiring.stats().sseSubscribers,
         },

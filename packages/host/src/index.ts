@@ -18,6 +18,6 @@ export {
   type McpTrafficEvent,
 } from "./options.js";
 export type { BodyResult, BodyValidator, ConduitSession, SessionClosed } from "./session.js";
-export type { HostSnapshot, SessionSnapshot } from "./snapshot.js";
+export { MAX_LISTED_AGENTS, type HostSnapshot, type SessionSnapshot } from "./snapshot.js";
 export { MAX_TRAFFIC_ROWS, type TrafficCount, type TrafficSnapshot } from "./traffic.js";
 export { RegistrationLimitError } from "./wiring.js";

@@ -10,8 +10,13 @@ export interface SessionSnapshot {
   /** ISO time of the upgrade. */
   connectedAt: string;
   connectedMs: number;
-  /** The registered response ids, shortened (the full id routes MCP traffic: it is never listed). */
+  /**
+   * The registered response ids, shortened (the full id routes MCP traffic: it is never listed);
+   * at most MAX_LISTED_AGENTS of them.
+   */
   agents: string[];
+  /** How many ids are registered (more than `agents` lists past MAX_LISTED_AGENTS). */
+  agentCount: number;
   declaredMcps: string[];
   /** MCP requests sent down the socket and not answered yet. */
   inFlight: number;
@@ -35,6 +40,9 @@ export interface HostSnapshot {
   traffic: TrafficSnapshot;
 }
 
+/** Agents listed per socket: a socket may register up to maxIdsPerSocket ids, and the listing stays small. */
+export const MAX_LISTED_AGENTS = 100;
+
 export function sessionSnapshot(session: ConduitSession, now: number): SessionSnapshot {
   return {
     id: session.id,
@@ -42,7 +50,8 @@ export function sessionSnapshot(session: ConduitSession, now: number): SessionSn
     subprotocol: session.subprotocol,
     connectedAt: session.connectedAt.toISOString(),
     connectedMs: Math.max(0, now - session.connectedAt.getTime()),
-    agents: [...session.responseIds].map(shortId),
+    agents: [...session.responseIds].slice(0, MAX_LISTED_AGENTS).map(shortId),
+    agentCount: session.responseIds.size,
     declaredMcps: [...session.declaredMcps],
     inFlight: session.inFlight,
   };

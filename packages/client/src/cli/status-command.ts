@@ -23,6 +23,7 @@ interface AdminStatus {
     subprotocol?: string;
     connectedMs?: number;
     agents?: string[];
+    agentCount?: number;
     declaredMcps?: string[];
     inFlight?: number;
   }[];
@@ -85,6 +86,12 @@ function table(header: string[], rows: string[][]): string {
     .join("\n");
 }
 
+/** The listed (shortened) ids, and how many more the API did not list. */
+function agentsCell(agents: string[], count: number | undefined): string {
+  const more = count !== undefined && count > agents.length ? ` +${count - agents.length} more` : "";
+  return `${agents.join(",")}${more}`;
+}
+
 export function formatStatus(status: AdminStatus, origin: string): string {
   const totals = status.totals ?? {};
   const lines = [
@@ -104,7 +111,7 @@ export function formatStatus(status: AdminStatus, origin: string): string {
           duration(socket.connectedMs),
           String(socket.inFlight ?? 0),
           (socket.declaredMcps ?? []).join(","),
-          (socket.agents ?? []).join(","),
+          agentsCell(socket.agents ?? [], socket.agentCount),
         ]),
       ),
     );
