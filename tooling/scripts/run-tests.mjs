@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const workspaceDirs = [
-  ...["packages", "apps"].flatMap((group) =>
+  ...["packages", "apps", "examples"].flatMap((group) =>
     readdirSync(join(root, group), { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, "package.json")))
       .map((entry) => join(group, entry.name)),

@@ -2,12 +2,9 @@ import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
-import { McpListenerRegistry } from "@conduit/listeners";
-import { createMcpListener, type McpListener } from "@conduit/mcp-route";
-import { ReverseChannelRegistry } from "@conduit/registry";
-import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
+import { createConduitHost, type ConduitHost, type McpEndpoint } from "@conduit/host";
 import { shortId } from "@conduit/protocol";
-import { createAuthenticator } from "./auth.js";
+import { createAdminAuthorizer, createAuthenticator } from "./auth.js";
 import { reportDrops, type ConnectionLimits } from "./connection-limits.js";
 import { requestIdOf } from "./request-id.js";
 import { MAX_TIMER_MS, type Config } from "./config.js";
@@ -27,9 +24,9 @@ export interface App {
   readonly logger: Logger;
   readonly server: Server;
   readonly port: number;
-  readonly mcpListener: McpListener;
-  readonly conduit: Conduit;
-  readonly upgrade: UpgradeHandler;
+  readonly mcpListener: McpEndpoint;
+  /** The WebSocket endpoint, the reverse channels and the loopback MCP listener. */
+  readonly host: ConduitHost;
   readonly engine: EngineDeps;
   readonly metrics: Metrics;
   /** Aborting it starts shutdown: agents cancel, upgrades are refused. */
@@ -54,16 +51,38 @@ function listen(server: Server, port: number, address: string): Promise<number> 
 
 /** Composes the packages, binds both listeners and logs the `listening` line. */
 export async function startApp(config: Config, logger: Logger): Promise<App> {
-  const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry({ maxSubscribersPerId: config.maxSseSubscribersPerId });
   const running = new RunningAgents({ maxNotifyBytesPerAgent: config.maxNotifyBytesPerAgent });
   const shutdown = new AbortController();
-  const conduit = new Conduit({
-    registry,
-    listeners,
+  const limits = (maxConnections: number): ConnectionLimits => ({
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    maxConnections,
+  });
+  const mcpLimits = limits(config.mcpMaxConnections);
+  const mcpLog = logger.child({ component: "mcp" });
+  const wsRouteLog = logger.child({ component: "ws-route" });
+  const metrics = new Metrics({
+    openSockets: () => host.stats().sockets,
+    registeredIds: () => host.stats().registeredIds,
+    pendingRequests: () => host.stats().pendingRequests,
+    sseSubscribers: () => host.stats().sseSubscribers,
+    runningAgents: () => running.size,
+  });
+
+  const host = createConduitHost({
+    path: COMPLETIONS_PATH,
+    // Sessions only start once the public server listens, after wsDeps below exists.
+    onSession: (session) =>
+      handleCompletionsSocket(session, {
+        ...wsDeps,
+        logger: wsRouteLog.child({ req: requestIdOf(session.request.headers) }),
+      }),
     notify: (responseId, content) => running.notify(responseId, content),
     elicitationResponse: (responseId, elicitationId, action, content) =>
       running.respondElicitation(responseId, elicitationId, action, content),
+    allowedOrigins: config.allowedOrigins,
+    maxFrameBytes: config.wsMaxFrameBytes,
     timeoutMs: config.reverseChannelTimeoutMs,
     maxPending: config.maxPendingPerChannel,
     maxIdsPerSocket: config.maxIdsPerSocket,
@@ -72,53 +91,28 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     bodyTimeoutMs: config.idleTimeoutMs,
     maxInvalidFrames: config.maxInvalidFrames,
     invalidFrameWindowMs: config.invalidFrameWindowMs,
+    maxSseSubscribersPerId: config.maxSseSubscribersPerId,
+    maxMcpBodyBytes: config.maxBodyBytes,
+    mcpHeadersTimeoutMs: mcpLimits.headersTimeoutMs,
+    mcpRequestTimeoutMs: mcpLimits.requestTimeoutMs,
+    mcpKeepAliveTimeoutMs: mcpLimits.keepAliveTimeoutMs,
+    mcpMaxConnections: mcpLimits.maxConnections,
+    onMcpTraffic(event) {
+      metrics.observer.forwarded(event);
+      mcpLog.info(
+        {
+          responseId: shortId(event.responseId),
+          mcp: event.mcp,
+          method: event.method,
+          outcome: event.outcome,
+          ms: Math.round(event.durationMs),
+        },
+        "mcp request",
+      );
+    },
     logger: logger.child({ component: "ws" }),
   });
-  const metrics = new Metrics({
-    openSockets: () => conduit.size,
-    registeredIds: () => registry.size,
-    pendingRequests: () => conduit.pendingCount,
-    sseSubscribers: () => listeners.subscriberCount(),
-    runningAgents: () => running.size,
-  });
-
-  const limits = (maxConnections: number): ConnectionLimits => ({
-    headersTimeoutMs: config.httpHeadersTimeoutMs,
-    requestTimeoutMs: config.httpRequestTimeoutMs,
-    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
-    maxConnections,
-  });
-  const mcpLimits = limits(config.mcpMaxConnections);
-
-  const mcpLog = logger.child({ component: "mcp" });
-  const mcpListener = await createMcpListener({
-    registry,
-    listeners,
-    timeoutMs: config.reverseChannelTimeoutMs,
-    maxBodyBytes: config.maxBodyBytes,
-    keepaliveMs: config.heartbeatMs,
-    port: config.mcpPort,
-    headersTimeoutMs: mcpLimits.headersTimeoutMs,
-    requestTimeoutMs: mcpLimits.requestTimeoutMs,
-    keepAliveTimeoutMs: mcpLimits.keepAliveTimeoutMs,
-    maxConnections: mcpLimits.maxConnections,
-    observer: {
-      forwarded(event) {
-        metrics.observer.forwarded?.(event);
-        mcpLog.info(
-          {
-            responseId: shortId(event.responseId),
-            mcp: event.mcp,
-            method: event.method,
-            outcome: event.outcome,
-            ms: Math.round(event.durationMs),
-          },
-          "mcp request",
-        );
-      },
-    },
-  });
-
+  const mcpListener = await host.listenMcp({ port: config.mcpPort });
   reportDrops(mcpListener.server, {
     listener: "mcp",
     variable: "MCP_MAX_CONNECTIONS",
@@ -137,30 +131,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger: logger.child({ component: "agent" }),
   };
 
+  const wsDeps = { engine, maxSwarm: config.maxSwarm, shutdownSignal: shutdown.signal };
   const authenticate = createAuthenticator(config.apiKeys);
-  const wsDeps = {
-    conduit,
-    engine,
-    maxSwarm: config.maxSwarm,
-    shutdownSignal: shutdown.signal,
-    logger: logger.child({ component: "ws-route" }),
-  };
-  const upgrade = createUpgradeHandler({
-    path: COMPLETIONS_PATH,
-    allowedOrigins: config.allowedOrigins,
-    authenticate: (req) =>
-      authenticate(req) || { status: 401, body: { error: { code: 401, message: "missing or invalid bearer key" } } },
-    maxPayload: config.wsMaxFrameBytes,
-    onConnection: (ws, req) => {
-      const streamLogger = wsDeps.logger.child({ req: requestIdOf(req.headers) });
-      handleCompletionsSocket(ws, req, { ...wsDeps, logger: streamLogger }).catch((err: unknown) => {
-        wsDeps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "websocket stream failed");
-      });
-    },
-  });
-
   const server = createPublicServer({
     authenticate,
+    authorizeAdmin: createAdminAuthorizer({ adminKeys: config.adminApiKeys, apiKeys: config.apiKeys }),
+    snapshot: () => host.snapshot(),
     metrics,
     post: {
       engine,
@@ -169,7 +145,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       shutdownSignal: shutdown.signal,
       logger: logger.child({ component: "post" }),
     },
-    upgrade,
+    upgrade: (req, socket, head) => host.handleUpgrade(req, socket, head),
     shutdownSignal: shutdown.signal,
     logger,
     limits: limits(config.maxConnections),
@@ -185,7 +161,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   try {
     port = await listen(server, config.port, config.address);
   } catch (err) {
-    await mcpListener.close().catch(() => undefined);
+    await host.close().catch(() => undefined);
     throw err;
   }
   logger.info({ address: config.address, port, mcpPort: mcpListener.port }, "listening");
@@ -195,7 +171,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       "API_KEYS is not set and the server is bound beyond loopback: every route, including the WebSocket that reaches users' MCP servers, is open to anyone who can connect",
     );
   }
-  return { config, logger, server, port, mcpListener, conduit, upgrade, engine, metrics, shutdown };
+  return { config, logger, server, port, mcpListener, host, engine, metrics, shutdown };
 }
 
 export async function closeServer(server: Server): Promise<void> {

@@ -11,6 +11,8 @@ export interface Config {
   mcpPort: number;
   /** Empty: the public routes are open. */
   apiKeys: string[];
+  /** Keys for GET /admin/status; empty: API_KEYS, and with neither, loopback peers only. */
+  adminApiKeys: string[];
   maxSwarm: number;
   reverseChannelTimeoutMs: number;
   maxPendingPerChannel: number;
@@ -162,6 +164,15 @@ export const CONFIG_VARS = [
     flag: "api-keys",
     default: undefined,
     description: "comma-separated bearer keys; unset = open",
+    schema: apiKeys,
+  }),
+  spec({
+    key: "adminApiKeys",
+    env: "ADMIN_API_KEYS",
+    flag: "admin-api-keys",
+    default: undefined,
+    description:
+      "comma-separated bearer keys for GET /admin/status; unset = API_KEYS (loopback only when neither is set)",
     schema: apiKeys,
   }),
   spec({
@@ -420,7 +431,9 @@ export function loadConfig(
     if (fromFlag !== undefined) out[item.key] = parseOne(item, fromFlag, `--${item.flag} (${item.env})`);
     else if (fromEnv !== undefined) out[item.key] = parseOne(item, fromEnv, item.env);
     else if (item.default !== undefined) out[item.key] = parseOne(item, item.default, item.env);
-    else out[item.key] = item.key === "apiKeys" || item.key === "allowedOrigins" ? [] : undefined;
+    else
+      out[item.key] =
+        item.key === "apiKeys" || item.key === "adminApiKeys" || item.key === "allowedOrigins" ? [] : undefined;
   }
   const config = out as unknown as Config;
   // Node refuses a headers timeout above the request timeout. The default follows a lower request timeout.

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { McpRouteObserver } from "@conduit/mcp-route";
+import type { McpTrafficEvent } from "@conduit/host";
 import { SESSION_TERMINATE } from "@conduit/protocol";
 
 // Every method is forwarded; only these get their own label value.
@@ -47,7 +47,7 @@ export interface MetricsSources {
 /** The Prometheus registry of one server (never the global default registry). */
 export class Metrics {
   readonly registry = new Registry();
-  readonly observer: McpRouteObserver;
+  readonly observer: { forwarded(event: McpTrafficEvent): void };
   readonly droppedConnections: Counter<"listener">;
 
   constructor(sources: MetricsSources) {

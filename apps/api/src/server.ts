@@ -1,18 +1,20 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { UpgradeHandler } from "@conduit/ws-server";
-import type { Authenticator } from "./auth.js";
+import type { HostSnapshot } from "@conduit/host";
+import type { AdminAuthorizer, Authenticator } from "./auth.js";
 import { serverOptions, type ConnectionLimits } from "./connection-limits.js";
 import { sendError, sendRawError } from "./http.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { handleCompletionsPost, type CompletionsPostDeps } from "./routes/completions-post.js";
+import { handleAdminStatus } from "./routes/admin-status.js";
 import { handleHealth } from "./routes/health.js";
 import { handleMetrics } from "./routes/metrics.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 
 export const COMPLETIONS_PATH = "/agent/completions";
+export const ADMIN_STATUS_PATH = "/admin/status";
 
 const UNAUTHORIZED = "missing or invalid bearer key";
 const WWW_AUTHENTICATE = 'Bearer realm="conduit"';
@@ -25,9 +27,13 @@ const CLIENT_ERROR_STATUS: Record<string, number> = {
 
 export interface PublicServerDeps {
   authenticate: Authenticator;
+  /** The admin routes' own check (ADMIN_API_KEYS, else API_KEYS, else loopback peers). */
+  authorizeAdmin: AdminAuthorizer;
+  snapshot: () => HostSnapshot;
   metrics: Metrics;
   post: CompletionsPostDeps;
-  upgrade: UpgradeHandler;
+  /** The WebSocket upgrade of /agent/completions, once the bearer key passed. */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   shutdownSignal: AbortSignal;
   logger: Logger;
   limits: ConnectionLimits;
@@ -43,6 +49,22 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   sendError(res, 405, `method not allowed (allowed: ${allow})`, { allow });
 }
 
+/** The admin routes, under their own keys (see createAdminAuthorizer). */
+function routeAdmin(req: IncomingMessage, res: ServerResponse, deps: PublicServerDeps, method: string): void {
+  const verdict = deps.authorizeAdmin(req);
+  if (!verdict.ok) {
+    sendError(
+      res,
+      verdict.status,
+      verdict.message,
+      verdict.status === 401 ? { "www-authenticate": WWW_AUTHENTICATE } : {},
+    );
+    return;
+  }
+  if (method !== "GET") return methodNotAllowed(res, "GET");
+  handleAdminStatus(res, deps.snapshot, deps.shutdownSignal.aborted);
+}
+
 /** Routes one request of the public listener; every route requires the bearer key when API_KEYS is set. */
 async function route(
   req: IncomingMessage,
@@ -50,12 +72,13 @@ async function route(
   deps: PublicServerDeps,
   requestId: string,
 ): Promise<void> {
+  const pathname = pathnameOf(req.url);
+  const method = req.method ?? "GET";
+  if (pathname === ADMIN_STATUS_PATH) return routeAdmin(req, res, deps, method);
   if (!deps.authenticate(req)) {
     sendError(res, 401, UNAUTHORIZED, { "www-authenticate": WWW_AUTHENTICATE });
     return;
   }
-  const pathname = pathnameOf(req.url);
-  const method = req.method ?? "GET";
   switch (pathname) {
     case COMPLETIONS_PATH:
       if (method !== "POST") return methodNotAllowed(res, "POST, GET (WebSocket upgrade)");
@@ -112,7 +135,7 @@ export function createPublicServer(deps: PublicServerDeps): Server {
       });
       return;
     }
-    deps.upgrade.handle(req, socket, head);
+    deps.upgrade(req, socket, head);
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
     const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? 400;

@@ -29,17 +29,19 @@ export async function shutdownApp(app: App): Promise<void> {
   const step = Math.max(1, Math.min(2000, Math.floor(budget / 4)));
 
   app.shutdown.abort(new Error("server shutting down"));
-  app.upgrade.close();
+  app.host.stopAccepting();
   const serverClosed = closeServer(app.server);
 
   const swarms = [...app.engine.activeSwarms];
   if (swarms.length > 0 && !(await within(Promise.all(swarms), step))) {
     app.logger.warn({ swarms: app.engine.activeSwarms.size }, "agents still finishing, closing their sockets anyway");
   }
-  await app.conduit.closeAll(CloseCode.GoingAway, "server shutting down", step);
-  await app.mcpListener.close().catch((err: unknown) => {
-    app.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "MCP listener close failed");
-  });
+  // Every WebSocket with 1001 (pending MCP requests fail -32002), then the MCP listener.
+  await app.host
+    .close({ code: CloseCode.GoingAway, reason: "server shutting down", graceMs: step })
+    .catch((err: unknown) => {
+      app.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "MCP listener close failed");
+    });
   if (!(await within(serverClosed, Math.max(1, deadline - Date.now() - step)))) {
     app.logger.warn({}, "HTTP connections still open near the shutdown bound, closing them");
     app.server.closeAllConnections();

@@ -1,27 +1,23 @@
-import type { IncomingMessage } from "node:http";
+import { RegistrationLimitError, type ConduitSession } from "@conduit/host";
 import type { Chunk, RequestBody } from "@conduit/protocol";
-import { RegistrationLimitError } from "@conduit/registry";
-import type { AttachedSocket, Conduit } from "@conduit/ws-server";
-import type { WebSocket } from "ws";
 import type { EngineDeps } from "../engine/agent.js";
 import { startSwarm, swarmSummary, type Swarm } from "../engine/swarm.js";
 import type { Logger } from "../logger.js";
 import { validateRequestBody } from "./validate-body.js";
 
 export interface CompletionsWsDeps {
-  conduit: Conduit;
   engine: EngineDeps;
   maxSwarm: number;
-  /** Aborted when shutdown begins: agents finish "cancelled" and Conduit.closeAll ends the socket with 1001. */
+  /** Aborted when shutdown begins: agents finish "cancelled" and host.close ends the socket with 1001. */
   shutdownSignal: AbortSignal;
   logger: Logger;
 }
 
-/** Error frame codes (HTTP semantics, as @conduit/ws-server uses them). */
+/** Error frame codes (HTTP semantics, as the WebSocket endpoint uses them). */
 const LIMIT_EXCEEDED = 429;
 const INTERNAL = 500;
 
-function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestBody): Swarm {
+function startOn(socket: ConduitSession, deps: CompletionsWsDeps, body: RequestBody): Swarm {
   const emit = async (chunk: Chunk): Promise<void> => {
     try {
       await socket.send(chunk);
@@ -34,7 +30,7 @@ function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestB
     emit,
     signal: AbortSignal.any([socket.signal, deps.shutdownSignal]),
     register: (id) => {
-      socket.handle.register(id);
+      socket.register(id);
     },
   });
 }
@@ -45,17 +41,12 @@ function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestB
  * chunks stream as chunk frames and the socket closes 1000 once every agent
  * finished (1011 on an internal failure, 1008 past MAX_IDS_PER_SOCKET).
  */
-export async function handleCompletionsSocket(
-  ws: WebSocket,
-  _req: IncomingMessage,
-  deps: CompletionsWsDeps,
-): Promise<void> {
-  const socket = deps.conduit.attach(ws);
+export async function handleCompletionsSocket(socket: ConduitSession, deps: CompletionsWsDeps): Promise<void> {
   const read = await socket.readBody((json) => validateRequestBody(json, deps.maxSwarm));
   if (!read.ok) return;
 
   // The mcps the body declared are the only ones the loopback route serves for this socket's agents.
-  socket.channel.declare(read.value.client_objectiveai_mcp?.mcps ?? []);
+  socket.declare(read.value.client_objectiveai_mcp?.mcps ?? []);
   const started = Date.now();
   let swarm: Swarm;
   try {
@@ -78,7 +69,7 @@ export async function handleCompletionsSocket(
     await socket.fail({ code: INTERNAL, message: "internal error while running the swarm" }, 1011);
     return;
   }
-  // During shutdown Conduit.closeAll closes with 1001; a 1000 here would tell the client the stream completed.
+  // During shutdown host.close closes with 1001; a 1000 here would tell the client the stream completed.
   if (deps.shutdownSignal.aborted) return;
   await socket.finish();
 }

@@ -3,6 +3,7 @@ import packageJson from "../../package.json" with { type: "json" };
 import { addAttachCommand } from "./attach-command.js";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.js";
 import type { Io } from "./run-attach.js";
+import { addStatusCommand } from "./status-command.js";
 
 /** Parses argv, runs the command and resolves with the exit code. Usage errors exit 2. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -16,6 +17,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .exitOverride()
     .addHelpText("after", `\n${EXIT_CODES_HELP}`);
   addAttachCommand(program, io, (code) => (exitCode = code));
+  addStatusCommand(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

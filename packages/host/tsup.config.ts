@@ -1,0 +1,3 @@
+import { conduitTsupConfig } from "@conduit/tooling/tsup";
+
+export default conduitTsupConfig();
