@@ -147,7 +147,7 @@ async function runStatus(flags: StatusFlags, io: Io): Promise<number> {
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
     io.stderr.write(`conduit: ${url.href} could not be reached: ${forLog(cause)}\n`);
-    return ExitCode.Abnormal;
+    return ExitCode.Connection;
   }
   const text = await response.text();
   if (!response.ok) {
@@ -162,17 +162,17 @@ async function runStatus(flags: StatusFlags, io: Io): Promise<number> {
         ? " (pass --api-key or set CONDUIT_API_KEY: an ADMIN_API_KEYS key, else an API_KEYS key)"
         : "";
     io.stderr.write(`conduit: ${url.href} answered ${response.status}: ${forLog(message)}${hint}\n`);
-    return ExitCode.Abnormal;
+    return ExitCode.Connection;
   }
   let status: AdminStatus;
   try {
     status = JSON.parse(text) as AdminStatus;
   } catch {
     io.stderr.write(`conduit: ${url.href} did not answer JSON (is it a Conduit API?)\n`);
-    return ExitCode.Abnormal;
+    return ExitCode.Connection;
   }
   io.stdout.write(flags.json ? `${text}\n` : formatStatus(status, url.origin));
-  return ExitCode.Finished;
+  return ExitCode.Success;
 }
 
 /** Adds `conduit status` to the program; `setExitCode` receives the command's exit code. */
