@@ -1,0 +1,3 @@
+import { conduitVitestConfig } from "@conduit/tooling/vitest";
+
+export default conduitVitestConfig();
