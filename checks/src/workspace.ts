@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { delimiter, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
@@ -17,4 +19,18 @@ export function rootManifest(): RootManifest {
 /** The pinned pnpm, as the README runs it: `npx -y pnpm@<version>`. */
 export function pinnedPnpm(): string[] {
   return ["npx", "-y", `pnpm@${rootManifest().packageManager.split("@")[1]}`];
+}
+
+/**
+ * PATH with the pinned pnpm's directory first: turbo needs a `pnpm` binary on PATH, which `pnpm start`
+ * provides and a bare `node tooling/scripts/start.mjs` in a test does not.
+ */
+export function pathWithPnpm(): string {
+  const [npx = "npx", ...args] = pinnedPnpm();
+  const found = execFileSync(npx, [...args, "exec", "which", "pnpm"], {
+    cwd: workspaceRoot,
+    encoding: "utf8",
+    env: { ...process.env, npm_config_prefer_offline: "true" },
+  }).trim();
+  return `${dirname(found)}${delimiter}${process.env.PATH ?? ""}`;
 }
