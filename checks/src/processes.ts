@@ -50,9 +50,9 @@ export function start(command: string, args: string[], options: SpawnOptions): R
 export async function stopGroup(running: Running | undefined): Promise<void> {
   if (!running || running.child.exitCode !== null || running.child.signalCode !== null) return;
   try {
-    process.kill(-(running.child.pid ?? 0), "SIGKILL");
+    process.kill(-(running.child.pid ?? 0), "SIGKILL"); // a detached child leads its own group
   } catch {
-    // already gone
+    running.child.kill("SIGKILL");
   }
   await running.exited;
 }
