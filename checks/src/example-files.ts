@@ -16,7 +16,5 @@ export function writeExample(block: ReadmeBlock): string {
 
 /** Node flags for a block: TypeScript blocks run with type stripping, as their READMEs say. */
 export function nodeArgs(block: ReadmeBlock, path: string): string[] {
-  return isTypeScript(block)
-    ? ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", path]
-    : [path];
+  return isTypeScript(block) ? ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", path] : [path];
 }

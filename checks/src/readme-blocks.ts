@@ -51,7 +51,8 @@ export function readmeBlocks(root: string, file: string): ReadmeBlock[] {
     let before = i - 1;
     while (before >= 0 && (lines[before] ?? "").trim() === "") before -= 1;
     const marker = MARKER.exec((lines[before] ?? "").trim());
-    const mode = (marker?.[1] as CheckMode | undefined) ?? (RUNNABLE.has(lang) ? "run" : lang === "json" ? "json" : undefined);
+    const mode =
+      (marker?.[1] as CheckMode | undefined) ?? (RUNNABLE.has(lang) ? "run" : lang === "json" ? "json" : undefined);
     blocks.push({ file, line: i + 1, lang, code: lines.slice(i + 1, end).join("\n"), mode, reason: marker?.[2] ?? "" });
     i = end;
   }

@@ -43,7 +43,9 @@ afterAll(() => {
 });
 
 it("finds the published packages under packages/", () => {
-  expect(names).toEqual(expect.arrayContaining(["client", "listeners", "mcp-route", "protocol", "registry", "ws-server"]));
+  expect(names).toEqual(
+    expect.arrayContaining(["client", "listeners", "mcp-route", "protocol", "registry", "ws-server"]),
+  );
 });
 
 describe.each(names)("@conduit/%s, packed and installed", (name) => {
@@ -52,7 +54,9 @@ describe.each(names)("@conduit/%s, packed and installed", (name) => {
     expect(files).toEqual(expect.arrayContaining(["README.md", "LICENSE", "dist", "package.json"]));
     expect(files.filter((file) => !["README.md", "LICENSE", "dist", "package.json", "bin"].includes(file))).toEqual([]);
     for (const range of Object.values(manifestOf(name).dependencies ?? {})) expect(range).not.toMatch(/^workspace:/);
-    expect(readFileSync(join(packageDir(name), "LICENSE"), "utf8")).toBe(readFileSync(join(workspaceRoot, "LICENSE"), "utf8"));
+    expect(readFileSync(join(packageDir(name), "LICENSE"), "utf8")).toBe(
+      readFileSync(join(workspaceRoot, "LICENSE"), "utf8"),
+    );
   });
 
   it("carries license, repository, homepage, keywords and engines", () => {

@@ -34,7 +34,7 @@ export const usages: Record<string, Usage> = {
     body: [
       'const upgrade = createUpgradeHandler({ path: "/agent/completions", onConnection: () => {} });',
       "upgrade.close();",
-      'console.log(JSON.stringify(typeof upgrade.handle));',
+      "console.log(JSON.stringify(typeof upgrade.handle));",
     ].join("\n"),
     expected: "function",
   },
@@ -49,7 +49,7 @@ export const usages: Record<string, Usage> = {
       "  .then(async (listener) => {",
       '    const reply = await fetch(`${listener.url}/objectiveai`, { method: "POST", body: "{}" });',
       "    await listener.close();",
-      "    console.log(JSON.stringify([listener.url.startsWith(\"http://127.0.0.1:\"), reply.status]));",
+      '    console.log(JSON.stringify([listener.url.startsWith("http://127.0.0.1:"), reply.status]));',
       "  });",
     ].join("\n"),
     expected: [true, 400],

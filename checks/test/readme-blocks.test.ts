@@ -17,7 +17,9 @@ const env = { ...process.env, PORT: "0", npm_config_offline: "true", FORCE_COLOR
 
 /** The key of `expectedOutput`: the README and the block's place among its executed blocks. */
 function outputKey(block: ReadmeBlock): string {
-  const executed = blocks.filter((other) => other.file === block.file && (other.mode === "run" || other.mode === "with-api"));
+  const executed = blocks.filter(
+    (other) => other.file === block.file && (other.mode === "run" || other.mode === "with-api"),
+  );
   return `${block.file}#${executed.indexOf(block) + 1}`;
 }
 

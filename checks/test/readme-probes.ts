@@ -22,7 +22,7 @@ async function wsServerProbe(url: string): Promise<void> {
     if (chunk.finish_reason) finish = chunk.finish_reason;
   });
   ws.send(JSON.stringify({ agent: { upstream: "mock", turns: [{ content: "ignored" }] } }));
-  const [code] = (await new Promise((resolve) => ws.once("close", (...args) => resolve(args)))) as [number];
+  const code = await new Promise<number>((resolve) => ws.once("close", (closeCode: number) => resolve(closeCode)));
   if (content !== "Hello from Conduit" || finish !== "stop" || code !== 1000) {
     throw new Error(`unexpected stream: ${JSON.stringify({ content, finish, code })}`);
   }

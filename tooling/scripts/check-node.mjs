@@ -9,7 +9,7 @@ const manifestUrl = new URL("../../package.json", import.meta.url);
 const wanted = JSON.parse(readFileSync(manifestUrl, "utf8")).engines.node;
 const minimum = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(wanted);
 if (!minimum) {
-  process.stderr.write("conduit: package.json engines.node must read \">=MAJOR.MINOR.PATCH\", not \"" + wanted + "\"\n");
+  process.stderr.write('conduit: package.json engines.node must read ">=MAJOR.MINOR.PATCH", not "' + wanted + '"\n');
   process.exit(1);
 }
 
@@ -26,9 +26,17 @@ const current = process.versions.node.split(".");
 if (!atLeast(current, minimum.slice(1))) {
   const major = minimum[1];
   process.stderr.write(
-    "conduit needs Node " + wanted + " (package.json engines) but this is Node " + process.version +
-      " (" + process.execPath + "): install it with `nvm install " + major + "`, or without nvm with " +
-      "`npm install --prefix ~/.cache/conduit-node node@" + major +
+    "conduit needs Node " +
+      wanted +
+      " (package.json engines) but this is Node " +
+      process.version +
+      " (" +
+      process.execPath +
+      "): install it with `nvm install " +
+      major +
+      "`, or without nvm with " +
+      "`npm install --prefix ~/.cache/conduit-node node@" +
+      major +
       "` and put ~/.cache/conduit-node/node_modules/node/bin first on PATH, then run the command again.\n",
   );
   process.exit(1);

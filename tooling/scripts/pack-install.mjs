@@ -79,7 +79,8 @@ export function packAndInstall(names) {
 }
 
 function linkBins(modules, target, manifest) {
-  const bins = typeof manifest.bin === "string" ? { [manifest.name.split("/").pop()]: manifest.bin } : (manifest.bin ?? {});
+  const bins =
+    typeof manifest.bin === "string" ? { [manifest.name.split("/").pop()]: manifest.bin } : (manifest.bin ?? {});
   for (const [command, file] of Object.entries(bins)) {
     const binDir = join(modules, ".bin");
     mkdirSync(binDir, { recursive: true });
