@@ -58,5 +58,5 @@ describe("`npx -y pnpm start`, the README command", () => {
     expect(await running.exited).toEqual({ code: 0, signal: null });
     expect(running.output()).toMatch(/"msg":"shut down"/);
     expect(running.output()).not.toMatch(/ELIFECYCLE|Command failed/);
-  }, 120_000);
+  });
 });
