@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The Node gate: when this Node is older than package.json#engines.node, prints one line saying which
-// Node is needed and how to get it, and exits 1. Run first by `preinstall`, `start` and `test` (and
-// imported first by their scripts), so it is written for any Node that runs ES modules: no newer
+// Node is needed and how to get it, and exits 1. Run by .pnpmfile.cjs before an install and imported
+// first by the `start` and `test` scripts, so it is written for any Node that runs ES modules: no newer
 // syntax, no `node:` imports.
 import { readFileSync } from "fs";
 
@@ -25,19 +25,12 @@ function atLeast(version, floor) {
 const current = process.versions.node.split(".");
 if (!atLeast(current, minimum.slice(1))) {
   const major = minimum[1];
-  process.stderr.write(
-    "conduit needs Node " +
-      wanted +
-      " (package.json engines) but this is Node " +
-      process.version +
-      " (" +
-      process.execPath +
-      "): install it with `nvm install " +
-      major +
-      "`, or without nvm with " +
-      "`npm install --prefix ~/.cache/conduit-node node@" +
-      major +
-      "` and put ~/.cache/conduit-node/node_modules/node/bin first on PATH, then run the command again.\n",
-  );
+  const message = [
+    "conduit needs Node " + wanted + " (package.json engines) but this is Node " + process.version,
+    " (" + process.execPath + "): install it with `nvm install " + major + "`, or without nvm with",
+    " `npm install --prefix ~/.cache/conduit-node node@" + major + "` and put",
+    " ~/.cache/conduit-node/node_modules/node/bin first on PATH, then run the command again.",
+  ];
+  process.stderr.write(message.join("") + "\n");
   process.exit(1);
 }
