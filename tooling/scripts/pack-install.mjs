@@ -3,11 +3,21 @@
 // cache: each tarball is unpacked into node_modules, and each third-party
 // dependency its packed manifest declares is linked to the copy the workspace
 // install already holds. A dependency the dist uses but the manifest does not
-// declare is therefore missing, as it would be for a user.
+// declare is therefore missing, as it would be for a user. Each `bin` the packed
+// manifest declares is linked into node_modules/.bin, as npm does.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, symlinkSync, existsSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  symlinkSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 export const workspaceRoot = resolve(import.meta.dirname, "../..");
 
@@ -26,6 +36,16 @@ function pnpm(args, cwd) {
 
 function readManifest(dir) {
   return JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+}
+
+/** The folder names under packages/ whose package.json is not private: what gets published. */
+export function publishedPackages() {
+  const packagesDir = join(workspaceRoot, "packages");
+  return readdirSync(packagesDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(packagesDir, entry.name, "package.json")))
+    .map((entry) => entry.name)
+    .filter((name) => readManifest(join(packagesDir, name)).private !== true)
+    .sort();
 }
 
 /**
@@ -53,8 +73,21 @@ export function packAndInstall(names) {
       if (dependency.startsWith("@conduit/")) continue;
       linkDependency(modules, packageDir, dependency);
     }
+    linkBins(modules, target, manifest);
   }
   return scratch;
+}
+
+function linkBins(modules, target, manifest) {
+  const bins =
+    typeof manifest.bin === "string" ? { [manifest.name.split("/").pop()]: manifest.bin } : (manifest.bin ?? {});
+  for (const [command, file] of Object.entries(bins)) {
+    const binDir = join(modules, ".bin");
+    mkdirSync(binDir, { recursive: true });
+    const script = join(target, file);
+    chmodSync(script, 0o755);
+    symlinkSync(relative(binDir, script), join(binDir, command));
+  }
 }
 
 function linkDependency(modules, packageDir, dependency) {

@@ -2,6 +2,7 @@
 // `pnpm test`: builds, runs every package's tests (one package at a time: the
 // end-to-end suites start real processes and the machine has two cores), then
 // prints one totals line over all packages: `N passed, N failed`.
+import "./check-node.mjs";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -14,8 +15,8 @@ const workspaceDirs = [
       .filter((entry) => entry.isDirectory() && existsSync(join(root, group, entry.name, "package.json")))
       .map((entry) => join(group, entry.name)),
   ),
-  // Workspace packages at the top level: the end-to-end suites.
-  ...["e2e"].filter((dir) => existsSync(join(root, dir, "package.json"))),
+  // Workspace packages at the top level: the end-to-end suites and the repository checks.
+  ...["e2e", "checks"].filter((dir) => existsSync(join(root, dir, "package.json"))),
 ];
 const withTests = workspaceDirs.filter((dir) => {
   const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));

@@ -29,7 +29,7 @@ describe("published packages", () => {
     ) as { dependencies: Record<string, string> };
     expect(manifest.dependencies["@conduit/protocol"]).toMatch(/^\^?\d+\.\d+\.\d+$/);
     const files = readdirSync(join(scratch, "node_modules", "@conduit", "registry")).sort();
-    expect(files).toEqual(["README.md", "dist", "package.json"]);
+    expect(files).toEqual(["LICENSE", "README.md", "dist", "package.json"]);
   });
 
   it("import from ESM outside the workspace", () => {
