@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
@@ -60,7 +60,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const shutdown = new AbortController();
   const conduit = new Conduit({
     registry,
-    listeners,
+    streams: socketHooksFor(listeners),
     notify: (responseId, content) => running.notify(responseId, content),
     elicitationResponse: (responseId, elicitationId, action, content) =>
       running.respondElicitation(responseId, elicitationId, action, content),

@@ -16,7 +16,7 @@ import { setTimeout } from "node:timers";
 import { URL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener } from "@conduit/mcp-route";
 import { Header, OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
@@ -94,7 +94,7 @@ const upstreamUrl = `http://127.0.0.1:${upstreamServer.address().port}/mcp`;
 // ── the API side, composed as apps/api does: node:http + ws-server + mcp-route ──
 const registry = new ReverseChannelRegistry();
 const listeners = new McpListenerRegistry();
-const conduit = new Conduit({ registry, listeners, notify: () => {} });
+const conduit = new Conduit({ registry, streams: socketHooksFor(listeners), notify: () => {} });
 const route = await createMcpListener({ registry, listeners, port: 0 });
 const sockets = [];
 const upgrade = createUpgradeHandler({

@@ -15,3 +15,4 @@ export {
   type ReplayStoreOptions,
   type EventPosition,
 } from "./replay-store.js";
+export { socketHooksFor, type SocketStreamHooks } from "./socket-hooks.js";

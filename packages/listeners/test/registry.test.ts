@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Mock } from "vitest";
 import { LIST_KINDS, OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
 import type { ListKind, McpKind } from "@conduit/protocol";
-import { McpListenerRegistry } from "../src/index.js";
+import { McpListenerRegistry, socketHooksFor } from "../src/index.js";
 import type { SubscriptionHandlers } from "../src/index.js";
 
 function kind(text: string): McpKind {
@@ -239,5 +239,37 @@ describe("McpListenerRegistry", () => {
     expect(again).not.toBeNull();
     expect(registry.subscriberCount("id-1", FS)).toBe(1);
     expect(registry.keyCount).toBe(1);
+  });
+});
+
+describe("socketHooksFor", () => {
+  it("closes every released id's streams even when one id's handler throws, then rethrows", () => {
+    const streams = new McpListenerRegistry();
+    const hooks = socketHooksFor(streams);
+    const closed: string[] = [];
+    streams.subscribe("resp_a", OBJECTIVEAI_MCP, {
+      onPending: () => {},
+      onClose: () => {
+        throw new Error("handler a");
+      },
+    });
+    streams.subscribe("resp_b", OBJECTIVEAI_MCP, { onPending: () => {}, onClose: () => closed.push("resp_b") });
+    streams.subscribe("resp_kept", OBJECTIVEAI_MCP, { onPending: () => {} });
+
+    expect(() => hooks.onReleased(["resp_a", "resp_b"])).toThrow("handler a");
+    expect(closed).toEqual(["resp_b"]);
+    expect(streams.subscriberCount("resp_a") + streams.subscriberCount("resp_b")).toBe(0);
+    expect(streams.subscriberCount("resp_kept")).toBe(1);
+  });
+
+  it("publishes list_changed and delivers upstream messages through the registry", () => {
+    const streams = new McpListenerRegistry();
+    const hooks = socketHooksFor(streams);
+    const subscription = streams.subscribe("resp_a", OBJECTIVEAI_MCP, { onPending: () => {} });
+    expect(hooks.onListChanged("resp_a", OBJECTIVEAI_MCP, "tools")).toBe(1);
+    expect(hooks.onUpstreamMessage("resp_a", OBJECTIVEAI_MCP, undefined, '{"jsonrpc":"2.0","method":"x"}')).toBe(true);
+    expect(hooks.onUpstreamMessage("resp_none", OBJECTIVEAI_MCP, undefined, "{}")).toBe(false);
+    expect(subscription?.take()).toEqual(["tools"]);
+    expect(subscription?.takeMessages()).toEqual(['{"jsonrpc":"2.0","method":"x"}']);
   });
 });

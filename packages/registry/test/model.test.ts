@@ -108,10 +108,10 @@ class Model {
     if (this.released[socket]) return [];
     this.released[socket] = true;
     const held = this.held[socket] ?? new Set<string>();
-    const ids = [...held];
-    for (const id of ids) if (this.owner.get(id) === socket) this.owner.delete(id);
+    const removed = [...held].filter((id) => this.owner.get(id) === socket);
+    for (const id of removed) this.owner.delete(id);
     held.clear();
-    return ids;
+    return removed;
   }
 
   pendingOn(channel: number): ModelRequest[] {

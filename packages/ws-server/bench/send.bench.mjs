@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
 import { SUBPROTOCOL } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { WebSocket } from "ws";
@@ -28,7 +28,7 @@ function makeChunk(i) {
 
 const conduit = new Conduit({
   registry: new ReverseChannelRegistry(),
-  listeners: new McpListenerRegistry(),
+  streams: socketHooksFor(new McpListenerRegistry()),
   notify: () => {},
   bodyTimeoutMs: 0,
   highWaterMark: HIGH_WATER_MARK,

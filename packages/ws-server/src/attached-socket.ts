@@ -1,4 +1,4 @@
-import { encodeFrame, protocolVersionOf, shortId, type Chunk } from "@conduit/protocol";
+import { encodeFrame, protocolVersionOf, type Chunk } from "@conduit/protocol";
 import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
@@ -121,9 +121,8 @@ export class ConduitSocket implements AttachedSocket {
     this.#loop = new ReceiveLoop({
       channel: this.channel,
       guard: this.guard,
-      registry: options.registry,
       tracker: this.tracker,
-      listeners: options.listeners,
+      streams: options.streams,
       notify: options.notify,
       elicitationResponse: options.elicitationResponse,
       logger: options.logger,
@@ -265,19 +264,18 @@ export class ConduitSocket implements AttachedSocket {
   #release(): void {
     if (this.#released) return;
     this.#released = true;
-    const { logger, listeners, registry } = this.#options;
+    const { logger, streams } = this.#options;
     this.#heartbeat.stop();
     this.#invalidFrames.summary();
     this.#body.end();
     this.#backpressure.close();
+    // Only the ids this socket still owned: one another socket took over keeps its streams.
     const ids = this.guard.release();
-    for (const id of ids) {
-      // Still registered means another socket took the id over: its streams stay open.
-      if (registry.has(id)) continue;
+    if (ids.length > 0) {
       try {
-        listeners.closeAll(id);
+        streams.onReleased(ids);
       } catch (err) {
-        logger.warn({ responseId: shortId(id), err: errText(err) }, "listener close failed");
+        logger.warn({ ids: ids.length, err: errText(err) }, "onReleased hook failed");
       }
     }
     const failed = this.channel.close("websocket closed before the answer");

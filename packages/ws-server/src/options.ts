@@ -1,11 +1,12 @@
-import type { McpListenerRegistry } from "@conduit/listeners";
 import type { ReverseChannelRegistry } from "@conduit/registry";
 import { safeLogger, silentLogger, type ConduitLogger } from "./logger.js";
 import type { ElicitationResponseHandler, NotifyHandler } from "./receive-loop.js";
+import type { StreamHooks } from "./stream-hooks.js";
 
 export interface ConduitOptions {
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  /** Where released ids, mcp_list_changed and stream-bound upstream messages go (the caller's GET-SSE streams). */
+  streams: StreamHooks;
   /**
    * The agent_completion_notify handler, called only once the SessionTracker
    * has seen the id in this stream's chunks. Throw or reject with an Error
@@ -49,7 +50,7 @@ export interface ConduitOptions {
 
 export interface ResolvedConduitOptions {
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  streams: StreamHooks;
   notify: NotifyHandler;
   elicitationResponse: ElicitationResponseHandler | undefined;
   timeoutMs: number;
@@ -110,7 +111,7 @@ export function resolveOptions(options: ConduitOptions): ResolvedConduitOptions 
   checkHeartbeat(heartbeatMs, idleTimeoutMs);
   return {
     registry: options.registry,
-    listeners: options.listeners,
+    streams: options.streams,
     notify: options.notify,
     elicitationResponse: options.elicitationResponse,
     timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, MAX_TIMER_MS),

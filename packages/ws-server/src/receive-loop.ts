@@ -16,11 +16,11 @@ import {
   type ServerResponseFrame,
   type WireError,
 } from "@conduit/protocol";
-import type { McpListenerRegistry } from "@conduit/listeners";
-import type { ReverseAttachGuard, ReverseChannel, ReverseChannelRegistry, SessionTracker } from "@conduit/registry";
+import type { ReverseAttachGuard, ReverseChannel, SessionTracker } from "@conduit/registry";
 import type { RawData } from "ws";
 import type { DroppedFrame } from "./invalid-frames.js";
 import { clip, clipId, errText, type ConduitLogger } from "./logger.js";
+import type { StreamHooks } from "./stream-hooks.js";
 import { clientResponseText, rawDataToText } from "./wire.js";
 
 export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
@@ -36,9 +36,8 @@ export type ElicitationResponseHandler = (
 export interface ReceiveLoopParts {
   channel: ReverseChannel;
   guard: ReverseAttachGuard;
-  registry: ReverseChannelRegistry;
   tracker: SessionTracker;
-  listeners: McpListenerRegistry;
+  streams: StreamHooks;
   notify: NotifyHandler;
   /** Unset: `elicitation_response` is answered -32601. */
   elicitationResponse: ElicitationResponseHandler | undefined;
@@ -128,7 +127,7 @@ export class ReceiveLoop {
       return;
     }
     const responseId = frame.response_id;
-    if (responseId === undefined || !this.#owns(responseId)) {
+    if (responseId === undefined || !this.#parts.guard.owns(responseId)) {
       this.#refuseUpstreamRequest(frame, "no agent on this stream for that response_id");
       return;
     }
@@ -136,7 +135,12 @@ export class ReceiveLoop {
     if (requestId !== undefined) channel.relayed.add(requestId, { responseId, mcp: frame.mcp });
     let delivered = false;
     try {
-      delivered = this.#parts.listeners.deliver(responseId, frame.mcp, frame.session_id, JSON.stringify(message));
+      delivered = this.#parts.streams.onUpstreamMessage(
+        responseId,
+        frame.mcp,
+        frame.session_id,
+        JSON.stringify(message),
+      );
     } catch (err) {
       this.#parts.logger.warn(
         { err: err instanceof Error ? err.message : String(err) },
@@ -160,11 +164,6 @@ export class ReceiveLoop {
       {},
       { jsonrpc: "2.0", id, error: { code: ConduitErrorCode.NoReverseChannel, message: `not delivered: ${reason}` } },
     );
-  }
-
-  /** The id is registered by this socket and still routes to its channel. */
-  #owns(responseId: string): boolean {
-    return this.#parts.guard.ids.has(responseId) && this.#parts.registry.get(responseId) === this.#parts.channel;
   }
 
   #serverResponse(frame: ServerResponseFrame): void {
@@ -230,11 +229,10 @@ export class ReceiveLoop {
   #listChanged(frame: McpListChangedFrame): void {
     const { mcp, list } = frame.params;
     let signalled = 0;
-    for (const responseId of this.#parts.guard.ids) {
-      // An id another socket registered since lives there now: its streams are not ours to signal.
-      if (this.#parts.registry.get(responseId) !== this.#parts.channel) continue;
+    // An id another socket registered since lives there now: its streams are not ours to signal.
+    for (const responseId of this.#parts.guard.ownedIds()) {
       try {
-        signalled += this.#parts.listeners.publish(responseId, mcp, list);
+        signalled += this.#parts.streams.onListChanged(responseId, mcp, list);
       } catch (err) {
         // A throwing subscriber must not keep the signal from the other ids.
         this.#parts.logger.warn(

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
 import { SUBPROTOCOL, parseRequestBody, type Chunk, type RequestBody } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { WebSocket, type ClientOptions } from "ws";
@@ -78,7 +78,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const notifyCalls: Array<{ responseId: string; content: string }> = [];
   const conduit = new Conduit({
     registry,
-    listeners,
+    streams: socketHooksFor(listeners),
     notify: (responseId, content) => {
       notifyCalls.push({ responseId, content });
     },

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConduitErrorCode, OBJECTIVEAI_MCP } from "@conduit/protocol";
+import { socketHooksFor } from "@conduit/listeners";
 import { RegistrationLimitError, sendServerRequest } from "@conduit/registry";
 import {
   TestClient,
@@ -325,17 +326,17 @@ describe("limits", () => {
     const h = await start();
     const { Conduit } = await import("../src/index.js");
     expect(
-      () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, highWaterMark: -1 }),
+      () => new Conduit({ registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {}, highWaterMark: -1 }),
     ).toThrow(RangeError);
     expect(
-      () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, maxPending: 0 }),
+      () => new Conduit({ registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {}, maxPending: 0 }),
     ).toThrow(RangeError);
   });
 
   it("rejects durations a Node timer cannot hold instead of firing them after 1 ms", async () => {
     const h = await start();
     const { Conduit } = await import("../src/index.js");
-    const base = { registry: h.registry, listeners: h.listeners, notify: () => {} };
+    const base = { registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {} };
     const tooLong = 2 ** 31;
     for (const name of ["timeoutMs", "heartbeatMs", "idleTimeoutMs", "bodyTimeoutMs"] as const) {
       expect(() => new Conduit({ ...base, [name]: tooLong })).toThrow(RangeError);
@@ -347,7 +348,7 @@ describe("limits", () => {
   it("rejects an idle timeout no ping could be answered within, and invalid-frame budgets that are not positive integers", async () => {
     const h = await start();
     const { Conduit } = await import("../src/index.js");
-    const base = { registry: h.registry, listeners: h.listeners, notify: () => {} };
+    const base = { registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {} };
     expect(() => new Conduit({ ...base, heartbeatMs: 0 })).toThrow(/only answered pings count as life/);
     expect(() => new Conduit({ ...base, heartbeatMs: 30_000, idleTimeoutMs: 30_000 })).toThrow(RangeError);
     expect(() => new Conduit({ ...base, heartbeatMs: 0, idleTimeoutMs: 0 })).not.toThrow();

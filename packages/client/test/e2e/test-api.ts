@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { mintResponseId, type Chunk } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
@@ -63,7 +63,7 @@ export async function startTestApi(options: { timeoutMs?: number } = {}): Promis
   const notified: Array<[string, string]> = [];
   const conduit = new Conduit({
     registry,
-    listeners,
+    streams: socketHooksFor(listeners),
     timeoutMs: options.timeoutMs ?? 30_000,
     notify: (responseId, content) => {
       notified.push([responseId, content]);
