@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import {
+  CloseCode,
   ConduitErrorCode,
   JsonRpcErrorCode,
   SUBPROTOCOLS,
@@ -138,7 +139,7 @@ class AttachClient implements AttachSession {
     ws.on("ping", () => (this.#heard = true));
 
     const signal = options.signal;
-    const onAbort = () => void this.close(1001).catch(() => undefined);
+    const onAbort = () => void this.close(CloseCode.GoingAway).catch(() => undefined);
     this.closed = new Promise((resolve) => {
       ws.once("close", (code, reason) => {
         settleOpened(false);
@@ -209,7 +210,7 @@ class AttachClient implements AttachSession {
     });
   }
 
-  async close(code = 1000): Promise<void> {
+  async close(code: number = CloseCode.Normal): Promise<void> {
     const state = this.#ws.readyState;
     if (state === WebSocket.CONNECTING || state === WebSocket.OPEN) {
       this.#ws.close(code);
@@ -332,7 +333,7 @@ class AttachClient implements AttachSession {
     if (this.#errorFrame) {
       return { kind: "error_frame", code, error: { code: this.#errorFrame.code, message: this.#errorFrame.message } };
     }
-    if (code === 1000 && !this.#closedByClient) return { kind: "finished", code: 1000 };
+    if (code === CloseCode.Normal && !this.#closedByClient) return { kind: "finished", code: CloseCode.Normal };
     const why = this.#closedByClient ? "closed by client" : (this.#failure ?? (reason || "connection closed"));
     return { kind: "abnormal", code, reason: why };
   }

@@ -1,9 +1,8 @@
-import { encodeFrame, protocolVersionOf, type Chunk } from "@conduit/protocol";
+import { CloseCode, ErrorFrameCode, encodeFrame, protocolVersionOf, type Chunk } from "@conduit/protocol";
 import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
 import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from "./body-frame.js";
-import { ErrorFrameCode } from "./error-codes.js";
 import { Heartbeat } from "./heartbeat.js";
 import { InvalidFrames } from "./invalid-frames.js";
 import { clip, errText } from "./logger.js";
@@ -101,7 +100,7 @@ export class ConduitSocket implements AttachedSocket {
       options.logger.info({ timeoutMs: options.bodyTimeoutMs }, "no body frame in time");
       void this.fail(
         { code: ErrorFrameCode.BodyTimeout, message: `no body frame within ${options.bodyTimeoutMs} ms` },
-        1008,
+        CloseCode.Policy,
       );
     });
     this.#invalidFrames = new InvalidFrames({
@@ -114,7 +113,7 @@ export class ConduitSocket implements AttachedSocket {
             code: ErrorFrameCode.LimitExceeded,
             message: `too many invalid frames (more than ${options.maxInvalidFrames} per ${options.invalidFrameWindowMs} ms)`,
           },
-          1008,
+          CloseCode.Policy,
         );
       },
     });
@@ -143,7 +142,7 @@ export class ConduitSocket implements AttachedSocket {
     socket.on("pong", this.#onPong);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
-    if (socket.readyState === socket.CLOSED) this.#onClose(1006, Buffer.alloc(0));
+    if (socket.readyState === socket.CLOSED) this.#onClose(CloseCode.Abnormal, Buffer.alloc(0));
   }
 
   readBody<T>(validate: BodyValidator<T>): Promise<BodyResult<T>> {
@@ -165,10 +164,10 @@ export class ConduitSocket implements AttachedSocket {
   }
 
   finish(): Promise<void> {
-    return this.close(1000, "");
+    return this.close(CloseCode.Normal, "");
   }
 
-  fail(error: { code: number; message: string }, closeCode = 1011): Promise<void> {
+  fail(error: { code: number; message: string }, closeCode: number = CloseCode.InternalError): Promise<void> {
     return this.#end(closeCode, error.message, error);
   }
 
@@ -256,7 +255,7 @@ export class ConduitSocket implements AttachedSocket {
   readonly #onClose = (code: number, reason: Buffer): void => {
     this.#release();
     this.#socket.off("message", this.#onMessage);
-    const reported = code === 1006 && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
+    const reported = code === CloseCode.Abnormal && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
     this.#resolveClosed({ code: reported, reason: reason.toString("utf8") });
   };
 

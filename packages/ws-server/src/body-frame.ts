@@ -1,5 +1,5 @@
+import { CloseCode, ErrorFrameCode } from "@conduit/protocol";
 import type { RawData } from "ws";
-import { ErrorFrameCode } from "./error-codes.js";
 import { rawDataToText } from "./wire.js";
 
 export type BodyValidator<T> = (json: unknown) => { ok: true; value: T } | { ok: false; message: string };
@@ -18,10 +18,8 @@ export interface BodyRefusal {
   closeCode: number;
 }
 
-const INVALID_BODY_CLOSE = 1003;
-
 function refuse(message: string): BodyRefusal {
-  return { ok: false, error: { code: ErrorFrameCode.InvalidBody, message }, closeCode: INVALID_BODY_CLOSE };
+  return { ok: false, error: { code: ErrorFrameCode.InvalidBody, message }, closeCode: CloseCode.BadBody };
 }
 
 /** Reads the first frame as a request body. Never throws; a throwing validator is a 500 (close 1011). */
@@ -40,7 +38,7 @@ export function parseBodyFrame<T>(frame: RawFrame, validate: BodyValidator<T>): 
     return {
       ok: false,
       error: { code: ErrorFrameCode.Internal, message: "the body could not be validated" },
-      closeCode: 1011,
+      closeCode: CloseCode.InternalError,
     };
   }
   if (!checked.ok) return refuse(checked.message);

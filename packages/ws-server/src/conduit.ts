@@ -1,9 +1,8 @@
+import { CloseCode, ErrorFrameCode } from "@conduit/protocol";
 import type { WebSocket } from "ws";
 import { ConduitSocket, type AttachedSocket } from "./attached-socket.js";
-import { ErrorFrameCode } from "./error-codes.js";
 import { resolveOptions, type ConduitOptions, type ResolvedConduitOptions } from "./options.js";
 
-const GOING_AWAY = 1001;
 const SHUTTING_DOWN = "server shutting down";
 
 /** Takes over accepted WebSockets and tracks them for shutdown. */
@@ -23,7 +22,7 @@ export class Conduit {
   attach(socket: WebSocket): AttachedSocket {
     const attached = new ConduitSocket(socket, this.#options);
     if (this.#shuttingDown) {
-      void attached.fail({ code: ErrorFrameCode.ShuttingDown, message: SHUTTING_DOWN }, GOING_AWAY);
+      void attached.fail({ code: ErrorFrameCode.ShuttingDown, message: SHUTTING_DOWN }, CloseCode.GoingAway);
       return attached;
     }
     this.#sockets.add(attached);
@@ -48,7 +47,7 @@ export class Conduit {
    * requests fail with -32002 at once. Sockets still open after `graceMs` are
    * terminated. Resolves once all are closed. Later attach() calls are refused.
    */
-  async closeAll(code = GOING_AWAY, reason = SHUTTING_DOWN, graceMs = 2000): Promise<void> {
+  async closeAll(code = CloseCode.GoingAway, reason = SHUTTING_DOWN, graceMs = 2000): Promise<void> {
     this.#shuttingDown = true;
     const sockets = [...this.#sockets];
     const allClosed = Promise.all(sockets.map((socket) => socket.closed));

@@ -11,5 +11,4 @@ export {
   type UpgradeHandler,
   type UpgradeOptions,
 } from "./upgrade.js";
-export { ErrorFrameCode, type ErrorFrameCodeValue } from "./error-codes.js";
 export { silentLogger, type ConduitLogger } from "./logger.js";

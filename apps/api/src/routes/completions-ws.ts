@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { Chunk, RequestBody } from "@conduit/protocol";
+import { CloseCode, ErrorFrameCode, type Chunk, type RequestBody } from "@conduit/protocol";
 import { RegistrationLimitError } from "@conduit/registry";
 import type { AttachedSocket, Conduit } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
@@ -16,10 +16,6 @@ export interface CompletionsWsDeps {
   shutdownSignal: AbortSignal;
   logger: Logger;
 }
-
-/** Error frame codes (HTTP semantics, as @conduit/ws-server uses them). */
-const LIMIT_EXCEEDED = 429;
-const INTERNAL = 500;
 
 function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestBody): Swarm {
   const emit = async (chunk: Chunk): Promise<void> => {
@@ -62,10 +58,10 @@ export async function handleCompletionsSocket(
     swarm = startOn(socket, deps, read.value);
   } catch (err) {
     if (err instanceof RegistrationLimitError) {
-      await socket.fail({ code: LIMIT_EXCEEDED, message: `${err.message} (MAX_IDS_PER_SOCKET)` }, 1008);
+      await socket.fail({ code: ErrorFrameCode.LimitExceeded, message: `${err.message} (MAX_IDS_PER_SOCKET)` }, CloseCode.Policy);
     } else {
       deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm could not start");
-      await socket.fail({ code: INTERNAL, message: "the swarm could not start" }, 1011);
+      await socket.fail({ code: ErrorFrameCode.Internal, message: "the swarm could not start" }, CloseCode.InternalError);
     }
     return;
   }
@@ -75,7 +71,7 @@ export async function handleCompletionsSocket(
     deps.logger.info(swarmSummary("ws", read.value, reasons, started), "swarm finished");
   } catch (err) {
     deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm failed");
-    await socket.fail({ code: INTERNAL, message: "internal error while running the swarm" }, 1011);
+    await socket.fail({ code: ErrorFrameCode.Internal, message: "internal error while running the swarm" }, CloseCode.InternalError);
     return;
   }
   // During shutdown Conduit.closeAll closes with 1001; a 1000 here would tell the client the stream completed.
