@@ -39,8 +39,7 @@ const BODY = JSON.stringify({
 const registry = new ReverseChannelRegistry();
 const listeners = new McpListenerRegistry();
 const channel = new ReverseChannel({
-  write(text) {
-    const frame = JSON.parse(text);
+  write(frame) {
     channel.deliver({ type: "server_response", id: frame.id, result: RESULT });
   },
 });

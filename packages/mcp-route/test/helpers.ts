@@ -1,6 +1,6 @@
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
 import { McpListenerRegistry } from "@conduit/listeners";
-import { mintResponseId, type ServerRequestFrame, type WireError } from "@conduit/protocol";
+import { frameText, mintResponseId, type ServerRequestFrame, type WireError } from "@conduit/protocol";
 import { ReverseChannel, ReverseChannelRegistry } from "@conduit/registry";
 import { createMcpListener, type McpListener, type McpListenerOptions } from "../src/index.js";
 
@@ -35,7 +35,7 @@ export class AttachClient {
   ) {
     const { declared = DECLARED_MCPS, ...channelOptions } = options;
     this.handler = handler;
-    this.channel = new ReverseChannel({ ...channelOptions, write: (text) => this.#onFrame(text) });
+    this.channel = new ReverseChannel({ ...channelOptions, write: (frame) => this.#onFrame(frameText(frame)) });
     this.channel.declare(declared);
   }
 

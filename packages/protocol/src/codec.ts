@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { RequestBodySchema, type RequestBody } from "./schemas/body.js";
 import type { ProtocolVersion } from "./constants.js";
+import { errorMessage } from "./error-message.js";
 import {
   AgentMessageFrameSchema,
   CancelFrameSchema,
@@ -110,7 +111,7 @@ function parseJsonObject(text: string): DecodeResult<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    return fail("invalid_json", `invalid JSON: ${(err as Error).message}`);
+    return fail("invalid_json", `invalid JSON: ${errorMessage(err)}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return fail("not_an_object", "a frame must be a JSON object");
@@ -176,6 +177,21 @@ export function encodeFrame(frame: Frame): EncodeResult {
   try {
     return { ok: true, text: JSON.stringify(frame) };
   } catch (err) {
-    return { ok: false, error: `frame cannot be encoded: ${(err as Error).message}` };
+    return { ok: false, error: `${frame.type} frame cannot be encoded: ${errorMessage(err)}` };
   }
+}
+
+/**
+ * A frame that cannot be encoded as JSON (a cycle, a BigInt in its params…):
+ * the sender's bug, not a closed socket.
+ */
+export class FrameEncodeError extends TypeError {
+  override readonly name = "FrameEncodeError";
+}
+
+/** Encodes a frame as its JSON text; throws FrameEncodeError when it cannot be encoded. */
+export function frameText(frame: Frame): string {
+  const encoded = encodeFrame(frame);
+  if (!encoded.ok) throw new FrameEncodeError(encoded.error);
+  return encoded.text;
 }

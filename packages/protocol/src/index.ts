@@ -3,6 +3,7 @@ export * from "./error-codes.js";
 export * from "./close-codes.js";
 export * from "./constants.js";
 export * from "./ids.js";
+export * from "./error-message.js";
 export * from "./arguments-header.js";
 export * from "./initialize.js";
 export * from "./mcp-revisions.js";

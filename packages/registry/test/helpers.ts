@@ -1,4 +1,4 @@
-import { decodeServerFrame, parseMcpKind, type McpKind, type ServerRequestFrame } from "@conduit/protocol";
+import { decodeServerFrame, frameText, parseMcpKind, type McpKind, type ServerRequestFrame } from "@conduit/protocol";
 import { expect } from "vitest";
 import { ConduitError, ReverseChannel, type ReverseChannelOptions, type ServerRequestInit } from "../src/index.js";
 
@@ -23,7 +23,7 @@ export function recordingChannel(options: Omit<ReverseChannelOptions, "write"> =
   frames: string[];
 } {
   const frames: string[] = [];
-  const channel = new ReverseChannel({ ...options, write: (text) => void frames.push(text) });
+  const channel = new ReverseChannel({ ...options, write: (frame) => void frames.push(frameText(frame)) });
   return { channel, frames };
 }
 

@@ -2,7 +2,7 @@
 // interim messages, answers, aborts, cancels, timeouts and channel closes run
 // against the real classes and against a small reference model; after every
 // step both must agree.
-import { ConduitErrorCode, type ServerResponseFrame } from "@conduit/protocol";
+import { ConduitErrorCode, frameText, type ServerResponseFrame } from "@conduit/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -235,7 +235,7 @@ class System {
       const channel = new ReverseChannel({
         maxPending: MAX_PENDING,
         timeoutMs: TIMEOUT_MS,
-        write: (text) => void frames.push(text),
+        write: (frame) => void frames.push(frameText(frame)),
       });
       this.frames.push(frames);
       this.channels.push(channel);

@@ -1,4 +1,12 @@
-import { CloseCode, ErrorFrameCode, encodeFrame, protocolVersionOf, type Chunk } from "@conduit/protocol";
+import {
+  CloseCode,
+  ErrorFrameCode,
+  frameText,
+  protocolVersionOf,
+  type Chunk,
+  type ClientResponseFrame,
+  type ServerFrame,
+} from "@conduit/protocol";
 import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
@@ -8,7 +16,7 @@ import { InvalidFrames } from "./invalid-frames.js";
 import { clip, errText } from "./logger.js";
 import type { ResolvedConduitOptions } from "./options.js";
 import { ReceiveLoop } from "./receive-loop.js";
-import { closeReason, errorFrameText } from "./wire.js";
+import { closeReason, errorFrame } from "./wire.js";
 import { closeCodeForWsError } from "./ws-errors.js";
 
 export interface SocketClosed {
@@ -53,12 +61,6 @@ export interface AttachedSocket {
 
 const RESOLVED_FALSE = Promise.resolve(false);
 
-function chunkFrameText(chunk: Chunk): string {
-  const encoded = encodeFrame({ type: "chunk", data: chunk });
-  if (!encoded.ok) throw new TypeError(encoded.error);
-  return encoded.text;
-}
-
 /** The AttachedSocket implementation; `close` and `terminate` are for Conduit.closeAll. */
 export class ConduitSocket implements AttachedSocket {
   readonly guard: ReverseAttachGuard;
@@ -88,7 +90,7 @@ export class ConduitSocket implements AttachedSocket {
     this.signal = this.#abort.signal;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.channel = new ReverseChannel({
-      write: (text) => this.#writeControl(text),
+      write: (frame) => this.#writeControl(frame),
       maxPending: options.maxPending,
       timeoutMs: options.timeoutMs,
       protocol: protocolVersionOf(socket.protocol),
@@ -125,7 +127,7 @@ export class ConduitSocket implements AttachedSocket {
       notify: options.notify,
       elicitationResponse: options.elicitationResponse,
       logger: options.logger,
-      reply: (text) => this.#reply(text),
+      reply: (frame) => this.#reply(frame),
       dropped: (frame) => this.#invalidFrames.drop(frame),
     });
     this.#heartbeat = new Heartbeat({
@@ -156,9 +158,9 @@ export class ConduitSocket implements AttachedSocket {
     this.tracker.observe(chunk);
     let text: string;
     try {
-      text = chunkFrameText(chunk);
+      text = frameText({ type: "chunk", data: chunk });
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
+      return Promise.reject(err as Error);
     }
     return this.#backpressure.write(text);
   }
@@ -194,7 +196,7 @@ export class ConduitSocket implements AttachedSocket {
   #end(code: number, reason: string, error: { code: number; message: string } | undefined): Promise<void> {
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN) {
-      if (error !== undefined) socket.send(errorFrameText(error));
+      if (error !== undefined) socket.send(frameText(errorFrame(error)));
       try {
         socket.close(code, closeReason(reason));
       } catch (err) {
@@ -208,15 +210,17 @@ export class ConduitSocket implements AttachedSocket {
     return this.closed.then(() => undefined);
   }
 
-  #writeControl(text: string): void {
+  /** The reverse channel's writer: encodes first, so a frame that cannot be encoded throws FrameEncodeError. */
+  #writeControl(frame: ServerFrame): void {
+    const text = frameText(frame);
     if (this.#socket.readyState !== this.#socket.OPEN) throw new Error("the websocket is not open");
     this.#backpressure.writeControl(text);
   }
 
-  #reply(text: string): void {
+  #reply(frame: ClientResponseFrame): void {
     const socket = this.#socket;
     if (socket.readyState !== socket.OPEN) return;
-    this.#backpressure.writeControl(text);
+    this.#backpressure.writeControl(frameText(frame));
     // A client that sends requests without reading the answers would make them pile up without
     // bound: stop reading its frames until they drain, so TCP pushes back on the client instead.
     if (this.#readPaused || socket.bufferedAmount <= this.#options.highWaterMark) return;

@@ -6,6 +6,7 @@ import {
   jsonRpcRequestId,
   shortId,
   type AgentCompletionNotifyFrame,
+  type ClientResponseFrame,
   type ElicitationAction,
   type ElicitationContent,
   type ElicitationResponseFrame,
@@ -21,7 +22,7 @@ import type { RawData } from "ws";
 import type { DroppedFrame } from "./invalid-frames.js";
 import { clip, clipId, errText, type ConduitLogger } from "./logger.js";
 import type { StreamHooks } from "./stream-hooks.js";
-import { clientResponseText, rawDataToText } from "./wire.js";
+import { clientResponseFrame, rawDataToText } from "./wire.js";
 
 export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
 
@@ -43,7 +44,7 @@ export interface ReceiveLoopParts {
   elicitationResponse: ElicitationResponseHandler | undefined;
   logger: ConduitLogger;
   /** Writes one control frame (client_response) if the socket is still open. */
-  reply(text: string): void;
+  reply(frame: ClientResponseFrame): void;
   /** Told of every frame dropped as unusable; it logs and counts them. */
   dropped(frame: DroppedFrame): void;
 }
@@ -267,7 +268,7 @@ export class ReceiveLoop {
   }
 
   #answer(id: RequestId, error?: WireError): void {
-    this.#parts.reply(clientResponseText(id, error));
+    this.#parts.reply(clientResponseFrame(id, error));
   }
 }
 
