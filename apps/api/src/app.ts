@@ -2,10 +2,10 @@ import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isIP } from "node:net";
-import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { ReverseChannelRegistry } from "@conduit/registry";
-import { Conduit, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
+import { AttachedSockets, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
 import { shortId } from "@conduit/protocol";
 import { createAuthenticator } from "./auth.js";
 import { reportDrops, type ConnectionLimits } from "./connection-limits.js";
@@ -28,7 +28,7 @@ export interface App {
   readonly server: Server;
   readonly port: number;
   readonly mcpListener: McpListener;
-  readonly conduit: Conduit;
+  readonly conduit: AttachedSockets;
   readonly upgrade: UpgradeHandler;
   readonly engine: EngineDeps;
   readonly metrics: Metrics;
@@ -55,10 +55,10 @@ function listen(server: Server, port: number, address: string): Promise<number> 
 /** Composes the packages, binds both listeners and logs the `listening` line. */
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry({ maxSubscribersPerId: config.maxSseSubscribersPerId });
+  const listeners = new SseStreamRegistry({ maxSubscribersPerId: config.maxSseSubscribersPerId });
   const running = new RunningAgents({ maxNotifyBytesPerAgent: config.maxNotifyBytesPerAgent });
   const shutdown = new AbortController();
-  const conduit = new Conduit({
+  const conduit = new AttachedSockets({
     registry,
     streams: socketHooksFor(listeners),
     notify: (responseId, content) => running.notify(responseId, content),

@@ -20,7 +20,7 @@ import {
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
 import { declarationWarnings, declaredMcps } from "./declared-mcps.js";
-import { ConduitClientError } from "./errors.js";
+import { ConduitError } from "./errors.js";
 import { forLog } from "./log-text.js";
 import {
   DEFAULT_MAX_UPSTREAMS,
@@ -54,7 +54,7 @@ const ELICITATION_ACTIONS: ReadonlySet<string> = new Set(["accept", "decline", "
 /**
  * Dials the API, sends the body, streams chunks and serves the API's
  * server_requests from the configured upstream MCP servers.
- * Throws TypeError synchronously for a bad url, mcp kind, upstream, body, upstreamTimeoutMs or maxUpstreams.
+ * Throws synchronously: TypeError for a bad url, mcp kind, upstream or body; RangeError for an out-of-range upstreamTimeoutMs, heartbeatMs or maxUpstreams.
  */
 export function attach(options: AttachOptions): AttachSession {
   return new AttachClient(options);
@@ -195,17 +195,17 @@ class AttachClient implements AttachSession {
     }));
   }
 
-  /** Sends one client_request and settles with its client_response; rejects with ConduitClientError. */
+  /** Sends one client_request and settles with its client_response; rejects with ConduitError. */
   async #clientRequest(prefix: string, frame: (id: string) => ClientFrame): Promise<void> {
     if (!(await this.#opened) || this.#ws.readyState !== WebSocket.OPEN) {
-      throw new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open");
+      throw new ConduitError(ConduitErrorCode.ChannelClosed, "the socket is not open");
     }
     const id = `${prefix}-${randomUUID()}`;
     return new Promise<void>((resolve, reject) => {
       this.#requests.set(id, { resolve, reject });
       if (!this.#send(frame(id))) {
         this.#requests.delete(id);
-        reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open"));
+        reject(new ConduitError(ConduitErrorCode.ChannelClosed, "the socket is not open"));
       }
     });
   }
@@ -283,7 +283,7 @@ class AttachClient implements AttachSession {
     }
     this.#requests.delete(frame.id as string);
     if (frame.ok) pending.resolve();
-    else pending.reject(new ConduitClientError(frame.error.code, frame.error.message, frame.error.data));
+    else pending.reject(new ConduitError(frame.error.code, frame.error.message, frame.error.data));
   }
 
   #publishListChanged(mcp: McpKind, list: ListKind): void {
@@ -321,7 +321,7 @@ class AttachClient implements AttachSession {
     this.#chunks.end();
     const outcome = this.#outcome(code, reason);
     for (const pending of this.#requests.values()) {
-      pending.reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket closed before the answer"));
+      pending.reject(new ConduitError(ConduitErrorCode.ChannelClosed, "the socket closed before the answer"));
     }
     this.#requests.clear();
     await this.#pool.shutdown();

@@ -1,5 +1,5 @@
 import type { ListKind, McpKind } from "@conduit/protocol";
-import type { McpListenerRegistry } from "./registry.js";
+import type { SseStreamRegistry } from "./sse-stream-registry.js";
 
 /** What an attached WebSocket reports about its agents' streams (the shape of ws-server's `StreamHooks`). */
 export interface SocketStreamHooks {
@@ -13,7 +13,7 @@ export interface SocketStreamHooks {
  * (and its replay events forgotten), list_changed is published to every
  * stream of (id, mcp), an upstream message is queued on one of them.
  */
-export function socketHooksFor(streams: McpListenerRegistry): SocketStreamHooks {
+export function socketHooksFor(streams: SseStreamRegistry): SocketStreamHooks {
   return {
     onReleased(responseIds) {
       const errors: unknown[] = [];

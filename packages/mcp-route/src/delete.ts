@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ConduitErrorCode, SESSION_TERMINATE, httpStatusForErrorCode } from "@conduit/protocol";
-import { ConduitError } from "@conduit/registry";
+import { ConduitError, ConduitErrorCode, SESSION_TERMINATE, httpStatusForErrorCode } from "@conduit/protocol";
 import { forward, outcomeOf, reportForwarded, startClock, type RouteTarget } from "./forward.js";
 import { sendError, sendErrorObject, sendJson } from "./json-rpc-reply.js";
 import type { RouteContext } from "./options.js";

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  ConduitError,
   ConduitErrorCode,
   JsonRpcErrorCode,
   type JsonRpcMessage,
   type McpKind,
   type ServerResponseFrame,
 } from "@conduit/protocol";
-import { ConduitError, type Exchange, type ReverseChannel } from "@conduit/registry";
+import type { Exchange, ReverseChannel } from "@conduit/registry";
 import { forwardHeaders } from "./forward-headers.js";
 import type { ForwardOutcome, RouteContext } from "./options.js";
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  ConduitError,
   CANCELLED_NOTIFICATION,
   ConduitErrorCode,
   Header,
@@ -10,7 +11,6 @@ import {
   jsonRpcRequestId,
   type JsonRpcMessage,
 } from "@conduit/protocol";
-import { ConduitError } from "@conduit/registry";
 import { CallReply } from "./call-reply.js";
 import { parseEnvelope } from "./envelope.js";
 import { forward, outcomeOf, reportForwarded, startClock, type RouteTarget } from "./forward.js";

@@ -1,5 +1,6 @@
 export * from "./mcp-kind.js";
 export * from "./error-codes.js";
+export * from "./conduit-error.js";
 export * from "./close-codes.js";
 export * from "./constants.js";
 export * from "./ids.js";
@@ -15,3 +16,5 @@ export * from "./schemas/elicitation.js";
 export * from "./schemas/chunk.js";
 export * from "./schemas/body.js";
 export * from "./schemas/frames.js";
+export * from "./logger.js";
+export * from "./timers.js";

@@ -1,4 +1,4 @@
-import { RegistrationLimitError } from "./conduit-error.js";
+import { RegistrationLimitError } from "./registration-limit-error.js";
 import type { ReverseChannel } from "./reverse-channel.js";
 import type { ReverseChannelRegistry } from "./reverse-channel-registry.js";
 

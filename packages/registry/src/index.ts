@@ -1,4 +1,4 @@
-export { ConduitError, RegistrationLimitError } from "./conduit-error.js";
+export { RegistrationLimitError } from "./registration-limit-error.js";
 export {
   PendingRequests,
   DEFAULT_MAX_PENDING,

@@ -1,5 +1,10 @@
-import { ConduitErrorCode, type JsonRpcMessage, type RequestId, type ServerResponseFrame } from "@conduit/protocol";
-import { ConduitError } from "./conduit-error.js";
+import {
+  ConduitError,
+  ConduitErrorCode,
+  type JsonRpcMessage,
+  type RequestId,
+  type ServerResponseFrame,
+} from "@conduit/protocol";
 
 export interface PendingRequestOptions {
   /** Milliseconds of silence before the request fails with -32003; every interim message restarts it. */

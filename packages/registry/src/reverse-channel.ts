@@ -1,4 +1,5 @@
 import {
+  ConduitError,
   ConduitErrorCode,
   FrameEncodeError,
   JsonRpcErrorCode,
@@ -13,7 +14,6 @@ import {
   type ServerRequestFrame,
   type ServerResponseFrame,
 } from "@conduit/protocol";
-import { ConduitError } from "./conduit-error.js";
 import { PendingRequests, type PendingRequestOptions, type PendingRequestsOptions } from "./pending-requests.js";
 import { RelayedRequests } from "./relayed-requests.js";
 

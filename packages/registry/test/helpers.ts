@@ -1,6 +1,13 @@
-import { decodeServerFrame, frameText, parseMcpKind, type McpKind, type ServerRequestFrame } from "@conduit/protocol";
+import {
+  ConduitError,
+  decodeServerFrame,
+  frameText,
+  parseMcpKind,
+  type McpKind,
+  type ServerRequestFrame,
+} from "@conduit/protocol";
 import { expect } from "vitest";
-import { ConduitError, ReverseChannel, type ReverseChannelOptions, type ServerRequestInit } from "../src/index.js";
+import { ReverseChannel, type ReverseChannelOptions, type ServerRequestInit } from "../src/index.js";
 
 export function mcpKind(text: string): McpKind {
   const parsed = parseMcpKind(text);

@@ -2,11 +2,10 @@
 // interim messages, answers, aborts, cancels, timeouts and channel closes run
 // against the real classes and against a small reference model; after every
 // step both must agree.
-import { ConduitErrorCode, frameText, type ServerResponseFrame } from "@conduit/protocol";
+import { ConduitError, ConduitErrorCode, frameText, type ServerResponseFrame } from "@conduit/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
-  ConduitError,
   RegistrationLimitError,
   ReverseAttachGuard,
   ReverseChannel,

@@ -14,7 +14,7 @@ import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from ".
 import { Heartbeat } from "./heartbeat.js";
 import { InvalidFrames } from "./invalid-frames.js";
 import { clip, errText } from "./logger.js";
-import type { ResolvedConduitOptions } from "./options.js";
+import type { ResolvedOptions } from "./options.js";
 import { ReceiveLoop } from "./receive-loop.js";
 import { closeReason, errorFrame } from "./wire.js";
 import { closeCodeForWsError } from "./ws-errors.js";
@@ -24,7 +24,7 @@ export interface SocketClosed {
   reason: string;
 }
 
-/** One WebSocket taken over by a Conduit (see the README for the life cycle). */
+/** One WebSocket taken over by a AttachedSockets (see the README for the life cycle). */
 export interface AttachedSocket {
   /**
    * Reads the first frame as JSON and validates it. A binary frame, invalid
@@ -61,8 +61,8 @@ export interface AttachedSocket {
 
 const RESOLVED_FALSE = Promise.resolve(false);
 
-/** The AttachedSocket implementation; `close` and `terminate` are for Conduit.closeAll. */
-export class ConduitSocket implements AttachedSocket {
+/** The AttachedSocket implementation; `close` and `terminate` are for AttachedSockets.closeAll. */
+export class SocketSession implements AttachedSocket {
   readonly guard: ReverseAttachGuard;
   readonly handle: ReverseAttachHandle;
   readonly channel: ReverseChannel;
@@ -71,7 +71,7 @@ export class ConduitSocket implements AttachedSocket {
   readonly closed: Promise<SocketClosed>;
 
   readonly #socket: WebSocket;
-  readonly #options: ResolvedConduitOptions;
+  readonly #options: ResolvedOptions;
   readonly #abort = new AbortController();
   readonly #body: BodySlot;
   readonly #loop: ReceiveLoop;
@@ -84,7 +84,7 @@ export class ConduitSocket implements AttachedSocket {
   #released = false;
   #protocolErrorCode: number | undefined;
 
-  constructor(socket: WebSocket, options: ResolvedConduitOptions) {
+  constructor(socket: WebSocket, options: ResolvedOptions) {
     this.#socket = socket;
     this.#options = options;
     this.signal = this.#abort.signal;
@@ -259,7 +259,8 @@ export class ConduitSocket implements AttachedSocket {
   readonly #onClose = (code: number, reason: Buffer): void => {
     this.#release();
     this.#socket.off("message", this.#onMessage);
-    const reported = code === CloseCode.Abnormal && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
+    const reported =
+      code === CloseCode.Abnormal && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
     this.#resolveClosed({ code: reported, reason: reason.toString("utf8") });
   };
 

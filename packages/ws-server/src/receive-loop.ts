@@ -10,6 +10,7 @@ import {
   type ElicitationAction,
   type ElicitationContent,
   type ElicitationResponseFrame,
+  type Logger,
   type UpstreamMessageFrame,
   type DecodeError,
   type McpListChangedFrame,
@@ -20,7 +21,7 @@ import {
 import type { ReverseAttachGuard, ReverseChannel, SessionTracker } from "@conduit/registry";
 import type { RawData } from "ws";
 import type { DroppedFrame } from "./invalid-frames.js";
-import { clip, clipId, errText, type ConduitLogger } from "./logger.js";
+import { clip, clipId, errText } from "./logger.js";
 import type { StreamHooks } from "./stream-hooks.js";
 import { clientResponseFrame, rawDataToText } from "./wire.js";
 
@@ -42,7 +43,7 @@ export interface ReceiveLoopParts {
   notify: NotifyHandler;
   /** Unset: `elicitation_response` is answered -32601. */
   elicitationResponse: ElicitationResponseHandler | undefined;
-  logger: ConduitLogger;
+  logger: Logger;
   /** Writes one control frame (client_response) if the socket is still open. */
   reply(frame: ClientResponseFrame): void;
   /** Told of every frame dropped as unusable; it logs and counts them. */

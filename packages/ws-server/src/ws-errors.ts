@@ -3,7 +3,7 @@ import { CloseCode } from "@conduit/protocol";
 /**
  * The close code `ws` sends itself when its receiver rejects a frame. The
  * peer usually never answers that close frame, so `ws` reports 1006 on
- * 'close'; Conduit reports this code instead, which says why.
+ * 'close'; AttachedSockets reports this code instead, which says why.
  */
 export function closeCodeForWsError(errorCode: string | undefined): number | undefined {
   if (errorCode === undefined || !errorCode.startsWith("WS_ERR_")) return undefined;

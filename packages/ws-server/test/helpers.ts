@@ -1,16 +1,16 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { SUBPROTOCOL, parseRequestBody, type Chunk, type RequestBody } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { WebSocket, type ClientOptions } from "ws";
 import {
-  Conduit,
+  AttachedSockets,
   createUpgradeHandler,
   type AttachedSocket,
   type BodyValidator,
-  type ConduitOptions,
+  type AttachedSocketsOptions,
   type UpgradeHandler,
   type UpgradeOptions,
 } from "../src/index.js";
@@ -49,9 +49,9 @@ export interface Accepted {
 export interface Harness {
   url: string;
   server: Server;
-  conduit: Conduit;
+  conduit: AttachedSockets;
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  listeners: SseStreamRegistry;
   upgrade: UpgradeHandler;
   accepted: AsyncQueue<Accepted>;
   notifyCalls: Array<{ responseId: string; content: string }>;
@@ -59,7 +59,7 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  conduit?: Partial<ConduitOptions>;
+  conduit?: Partial<AttachedSocketsOptions>;
   upgrade?: Partial<UpgradeOptions>;
 }
 
@@ -74,9 +74,9 @@ export async function closeOpened(): Promise<void> {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry();
+  const listeners = new SseStreamRegistry();
   const notifyCalls: Array<{ responseId: string; content: string }> = [];
-  const conduit = new Conduit({
+  const conduit = new AttachedSockets({
     registry,
     streams: socketHooksFor(listeners),
     notify: (responseId, content) => {
@@ -218,7 +218,7 @@ export interface LogEntry {
 }
 
 /** A logger that records every entry, for asserting what was logged. */
-export function captureLogger(): { logger: NonNullable<ConduitOptions["logger"]>; entries: LogEntry[] } {
+export function captureLogger(): { logger: NonNullable<AttachedSocketsOptions["logger"]>; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const at =
     (level: LogEntry["level"]) =>

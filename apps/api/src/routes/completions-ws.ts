@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { CloseCode, ErrorFrameCode, type Chunk, type RequestBody } from "@conduit/protocol";
 import { RegistrationLimitError } from "@conduit/registry";
-import type { AttachedSocket, Conduit } from "@conduit/ws-server";
+import type { AttachedSocket, AttachedSockets } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
 import type { EngineDeps } from "../engine/agent.js";
 import { startSwarm, swarmSummary, type Swarm } from "../engine/swarm.js";
@@ -9,10 +9,10 @@ import type { Logger } from "../logger.js";
 import { validateRequestBody } from "./validate-body.js";
 
 export interface CompletionsWsDeps {
-  conduit: Conduit;
+  conduit: AttachedSockets;
   engine: EngineDeps;
   maxSwarm: number;
-  /** Aborted when shutdown begins: agents finish "cancelled" and Conduit.closeAll ends the socket with 1001. */
+  /** Aborted when shutdown begins: agents finish "cancelled" and AttachedSockets.closeAll ends the socket with 1001. */
   shutdownSignal: AbortSignal;
   logger: Logger;
 }
@@ -58,10 +58,16 @@ export async function handleCompletionsSocket(
     swarm = startOn(socket, deps, read.value);
   } catch (err) {
     if (err instanceof RegistrationLimitError) {
-      await socket.fail({ code: ErrorFrameCode.LimitExceeded, message: `${err.message} (MAX_IDS_PER_SOCKET)` }, CloseCode.Policy);
+      await socket.fail(
+        { code: ErrorFrameCode.LimitExceeded, message: `${err.message} (MAX_IDS_PER_SOCKET)` },
+        CloseCode.Policy,
+      );
     } else {
       deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm could not start");
-      await socket.fail({ code: ErrorFrameCode.Internal, message: "the swarm could not start" }, CloseCode.InternalError);
+      await socket.fail(
+        { code: ErrorFrameCode.Internal, message: "the swarm could not start" },
+        CloseCode.InternalError,
+      );
     }
     return;
   }
@@ -71,10 +77,13 @@ export async function handleCompletionsSocket(
     deps.logger.info(swarmSummary("ws", read.value, reasons, started), "swarm finished");
   } catch (err) {
     deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm failed");
-    await socket.fail({ code: ErrorFrameCode.Internal, message: "internal error while running the swarm" }, CloseCode.InternalError);
+    await socket.fail(
+      { code: ErrorFrameCode.Internal, message: "internal error while running the swarm" },
+      CloseCode.InternalError,
+    );
     return;
   }
-  // During shutdown Conduit.closeAll closes with 1001; a 1000 here would tell the client the stream completed.
+  // During shutdown AttachedSockets.closeAll closes with 1001; a 1000 here would tell the client the stream completed.
   if (deps.shutdownSignal.aborted) return;
   await socket.finish();
 }

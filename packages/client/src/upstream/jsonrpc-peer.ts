@@ -8,7 +8,7 @@ import {
 } from "@conduit/protocol";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { ConduitClientError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
+import { ConduitError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger } from "../types.js";
 
@@ -132,7 +132,7 @@ export class JsonRpcPeer {
     return this.#transport.start();
   }
 
-  /** Resolves with the upstream's result; rejects with UpstreamRpcError or a -32004 ConduitClientError. */
+  /** Resolves with the upstream's result; rejects with UpstreamRpcError or a -32004 ConduitError. */
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     return this.call(method, params, timeoutMs).answer;
   }
@@ -198,7 +198,7 @@ export class JsonRpcPeer {
   cancel(id: number, reason: string, timeoutMs: number): boolean {
     if (!this.#pending.has(id)) return false;
     this.#options.requestHooks?.abort(id);
-    this.#settle(id, new ConduitClientError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
+    this.#settle(id, new ConduitError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
     this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason }, timeoutMs).catch(() => undefined);
     return true;
   }
@@ -291,7 +291,7 @@ export class JsonRpcPeer {
       this.#relay(torn.pending, message);
       this.#settle(
         torn.id,
-        new ConduitClientError(ConduitErrorCode.Cancelled, "cancelled: the upstream tore the subscription down"),
+        new ConduitError(ConduitErrorCode.Cancelled, "cancelled: the upstream tore the subscription down"),
       );
       return;
     }

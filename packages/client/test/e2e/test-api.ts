@@ -6,11 +6,11 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { McpListenerRegistry, socketHooksFor } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { mintResponseId, type Chunk } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
-import { Conduit, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
+import { AttachedSockets, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
 
 export interface TestStreamBody {
   /** How many response ids (agents) the stream registers. */
@@ -23,8 +23,8 @@ export interface TestApi {
   readonly wsUrl: string;
   readonly mcp: McpListener;
   readonly registry: ReverseChannelRegistry;
-  readonly listeners: McpListenerRegistry;
-  readonly conduit: Conduit;
+  readonly listeners: SseStreamRegistry;
+  readonly conduit: AttachedSockets;
   /** Every attached socket, in connection order. */
   readonly sockets: AttachedSocket[];
   /** notify calls the API received, as [responseId, content]. */
@@ -59,9 +59,9 @@ async function runStream(socket: AttachedSocket): Promise<void> {
 
 export async function startTestApi(options: { timeoutMs?: number } = {}): Promise<TestApi> {
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry();
+  const listeners = new SseStreamRegistry();
   const notified: Array<[string, string]> = [];
-  const conduit = new Conduit({
+  const conduit = new AttachedSockets({
     registry,
     streams: socketHooksFor(listeners),
     timeoutMs: options.timeoutMs ?? 30_000,

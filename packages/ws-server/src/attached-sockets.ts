@@ -1,17 +1,17 @@
 import { CloseCode, ErrorFrameCode } from "@conduit/protocol";
 import type { WebSocket } from "ws";
-import { ConduitSocket, type AttachedSocket } from "./attached-socket.js";
-import { resolveOptions, type ConduitOptions, type ResolvedConduitOptions } from "./options.js";
+import { SocketSession, type AttachedSocket } from "./attached-socket.js";
+import { resolveOptions, type AttachedSocketsOptions, type ResolvedOptions } from "./options.js";
 
 const SHUTTING_DOWN = "server shutting down";
 
 /** Takes over accepted WebSockets and tracks them for shutdown. */
-export class Conduit {
-  readonly #options: ResolvedConduitOptions;
-  readonly #sockets = new Set<ConduitSocket>();
+export class AttachedSockets {
+  readonly #options: ResolvedOptions;
+  readonly #sockets = new Set<SocketSession>();
   #shuttingDown = false;
 
-  constructor(options: ConduitOptions) {
+  constructor(options: AttachedSocketsOptions) {
     this.#options = resolveOptions(options);
   }
 
@@ -20,7 +20,7 @@ export class Conduit {
    * After closeAll() began, the socket is refused: error 503, close 1001.
    */
   attach(socket: WebSocket): AttachedSocket {
-    const attached = new ConduitSocket(socket, this.#options);
+    const attached = new SocketSession(socket, this.#options);
     if (this.#shuttingDown) {
       void attached.fail({ code: ErrorFrameCode.ShuttingDown, message: SHUTTING_DOWN }, CloseCode.GoingAway);
       return attached;
