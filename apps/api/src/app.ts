@@ -1,9 +1,8 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isIP } from "node:net";
 import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
-import { createMcpListener, type McpListener } from "@conduit/mcp-route";
+import { createMcpListener, isLoopbackAddress, type McpListener } from "@conduit/mcp-route";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { AttachedSockets, createUpgradeHandler, type UpgradeHandler } from "@conduit/ws-server";
 import { shortId } from "@conduit/protocol";
@@ -34,12 +33,6 @@ export interface App {
   readonly metrics: Metrics;
   /** Aborting it starts shutdown: agents cancel, upgrades are refused. */
   readonly shutdown: AbortController;
-}
-
-export function isLoopback(address: string): boolean {
-  if (address === "localhost") return true;
-  if (isIP(address) === 4) return address.startsWith("127.");
-  return address === "::1" || address === "0:0:0:0:0:0:0:1";
 }
 
 function listen(server: Server, port: number, address: string): Promise<number> {
@@ -189,7 +182,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     throw err;
   }
   logger.info({ address: config.address, port, mcpPort: mcpListener.port }, "listening");
-  if (config.apiKeys.length === 0 && !isLoopback(config.address)) {
+  if (config.apiKeys.length === 0 && !isLoopbackAddress(config.address)) {
     logger.warn(
       { address: config.address },
       "API_KEYS is not set and the server is bound beyond loopback: every route, including the WebSocket that reaches users' MCP servers, is open to anyone who can connect",

@@ -3,6 +3,7 @@ import { startApp } from "./app.js";
 import { ConfigError, ConfigExit, loadConfig, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { installSignalHandlers } from "./shutdown.js";
+import { errorMessage } from "@conduit/protocol";
 
 async function main(): Promise<void> {
   let config: Config;
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   try {
     await started;
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, "could not start");
+    logger.fatal({ err: errorMessage(err) }, "could not start");
     process.exit(1);
   }
 }

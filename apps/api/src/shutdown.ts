@@ -1,4 +1,4 @@
-import { CloseCode } from "@conduit/protocol";
+import { errorMessage, CloseCode } from "@conduit/protocol";
 import { closeServer, type App } from "./app.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -38,7 +38,7 @@ export async function shutdownApp(app: App): Promise<void> {
   }
   await app.conduit.closeAll(CloseCode.GoingAway, "server shutting down", step);
   await app.mcpListener.close().catch((err: unknown) => {
-    app.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "MCP listener close failed");
+    app.logger.warn({ err: errorMessage(err) }, "MCP listener close failed");
   });
   if (!(await within(serverClosed, Math.max(1, deadline - Date.now() - step)))) {
     app.logger.warn({}, "HTTP connections still open near the shutdown bound, closing them");
@@ -87,7 +87,7 @@ export function installSignalHandlers(
       },
       (err: unknown) => {
         clearTimeout(force);
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown failed");
+        logger.error({ err: errorMessage(err) }, "shutdown failed");
         exit(1);
       },
     );

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
+  webSocketDataText,
+  neverThrows,
   CloseCode,
   ConduitErrorCode,
   JsonRpcErrorCode,
@@ -89,7 +91,8 @@ class AttachClient implements AttachSession {
       options.heartbeatMs === 0 ? 0 : validateTimeoutMs("heartbeatMs", options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
     const maxUpstreams = validateLimit("maxUpstreams", options.maxUpstreams ?? DEFAULT_MAX_UPSTREAMS);
     this.#pool = new UpstreamPool(maxUpstreams);
-    const log = safeLogger(options.logger);
+    // A throwing user logger must never break frame handling or shutdown.
+    const log: Logger = neverThrows((level, message) => options.logger?.(level, message));
     this.#log = log;
     const declared = declaredMcps(options.body);
     for (const warning of declarationWarnings(declared, mcps)) log("warn", warning);
@@ -240,7 +243,7 @@ class AttachClient implements AttachSession {
       this.#log("warn", "dropped a binary frame");
       return;
     }
-    const text = rawDataToString(data);
+    const text = webSocketDataText(data);
     const decoded = decodeServerFrame(text, this.#protocol);
     if (!decoded.ok) {
       this.#log("warn", `dropped a frame: ${forLog(decoded.error.message)}`);
@@ -348,21 +351,4 @@ export function describeOutcome(outcome: AttachOutcome): string {
     case "abnormal":
       return `closed abnormally (${outcome.code}): ${forLog(outcome.reason)}`;
   }
-}
-
-/** A throwing user logger must never break frame handling or shutdown. */
-function safeLogger(logger: Logger | undefined): Logger {
-  return (level, message) => {
-    try {
-      logger?.(level, message);
-    } catch {
-      // ignored on purpose
-    }
-  };
-}
-
-function rawDataToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
-  return data.toString("utf8");
 }

@@ -1,4 +1,5 @@
 import type { ListKind, McpKind } from "@conduit/protocol";
+import { rethrowAll } from "./rethrow-all.js";
 import type { SseStreamRegistry } from "./sse-stream-registry.js";
 
 /** What an attached WebSocket reports about its agents' streams (the shape of ws-server's `StreamHooks`). */
@@ -25,8 +26,7 @@ export function socketHooksFor(streams: SseStreamRegistry): SocketStreamHooks {
           errors.push(error);
         }
       }
-      if (errors.length === 1) throw errors[0];
-      if (errors.length > 1) throw new AggregateError(errors, "stream close handlers threw");
+      rethrowAll(errors);
     },
     onListChanged: (responseId, mcp, list) => streams.publish(responseId, mcp, list),
     onUpstreamMessage: (responseId, mcp, sessionId, text) => streams.deliver(responseId, mcp, sessionId, text),

@@ -1,4 +1,5 @@
 import type { ListKind, McpKind } from "@conduit/protocol";
+import { rethrowAll } from "./rethrow-all.js";
 import { ReplayStore, type ReplayStoreOptions } from "./replay-store.js";
 import { Subscription, listBit } from "./subscription.js";
 import type { SseSubscription, SubscriptionHandlers, SubscriptionOptions } from "./subscription.js";
@@ -77,7 +78,7 @@ export class SseStreamRegistry {
         errors.push(error);
       }
     }
-    rethrow(errors);
+    rethrowAll(errors);
     return signalled;
   }
 
@@ -120,7 +121,7 @@ export class SseStreamRegistry {
         }
       }
     }
-    rethrow(errors);
+    rethrowAll(errors);
     return entry.count;
   }
 
@@ -151,10 +152,4 @@ export class SseStreamRegistry {
     }
     if (entry.count === 0) this.#byId.delete(subscription.responseId);
   }
-}
-
-// A throwing handler must not stop the others; errors surface once every handler ran.
-function rethrow(errors: unknown[]): void {
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, "listener handlers threw");
 }

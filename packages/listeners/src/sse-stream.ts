@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { McpKind } from "@conduit/protocol";
@@ -26,9 +27,6 @@ export interface SseStream {
 }
 
 export const DEFAULT_KEEPALIVE_MS = 15_000;
-
-// The longest delay a Node timer holds; a longer one is silently run every 1 ms instead.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Serves a GET-SSE notifications stream on a node:http ServerResponse for (responseId, mcp).

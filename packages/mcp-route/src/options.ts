@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import type { McpKind } from "@conduit/protocol";
 import type { SseStreamRegistry } from "@conduit/listeners";
 import type { ReverseChannelRegistry } from "@conduit/registry";
@@ -70,9 +71,6 @@ export interface RouteContext {
   readonly keepaliveMs: number;
   readonly observer: McpRouteObserver | undefined;
 }
-
-// The longest delay a Node timer holds; a longer one is silently run after 1 ms instead.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function checked(
   name: string,

@@ -18,3 +18,4 @@ export * from "./schemas/body.js";
 export * from "./schemas/frames.js";
 export * from "./logger.js";
 export * from "./timers.js";
+export * from "./websocket-data.js";

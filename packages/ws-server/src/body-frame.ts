@@ -1,6 +1,5 @@
-import { CloseCode, ErrorFrameCode } from "@conduit/protocol";
+import { errorMessage, webSocketDataText, CloseCode, ErrorFrameCode } from "@conduit/protocol";
 import type { RawData } from "ws";
-import { rawDataToText } from "./wire.js";
 
 export type BodyValidator<T> = (json: unknown) => { ok: true; value: T } | { ok: false; message: string };
 
@@ -27,9 +26,9 @@ export function parseBodyFrame<T>(frame: RawFrame, validate: BodyValidator<T>): 
   if (frame.isBinary) return refuse("the body frame must be a text frame");
   let json: unknown;
   try {
-    json = JSON.parse(rawDataToText(frame.data));
+    json = JSON.parse(webSocketDataText(frame.data));
   } catch (err) {
-    return refuse(`the body frame is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    return refuse(`the body frame is not valid JSON: ${errorMessage(err)}`);
   }
   let checked: ReturnType<BodyValidator<T>>;
   try {

@@ -1,4 +1,6 @@
 import {
+  errorMessage,
+  webSocketDataText,
   ConduitErrorCode,
   JsonRpcErrorCode,
   RequestIdSchema,
@@ -23,7 +25,7 @@ import type { RawData } from "ws";
 import type { DroppedFrame } from "./invalid-frames.js";
 import { clip, clipId, errText } from "./logger.js";
 import type { StreamHooks } from "./stream-hooks.js";
-import { clientResponseFrame, rawDataToText } from "./wire.js";
+import { clientResponseFrame } from "./wire.js";
 
 export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
 
@@ -89,7 +91,7 @@ export class ReceiveLoop {
     } catch (err) {
       // Anything thrown here would escape the socket's 'message' event and end the process
       // (e.g. a frame nested deeply enough to overflow the stack): log it and drop the frame.
-      this.#parts.dropped({ kind: "thrown", reason: err instanceof Error ? err.message : String(err) });
+      this.#parts.dropped({ kind: "thrown", reason: errorMessage(err) });
     }
   }
 
@@ -98,7 +100,7 @@ export class ReceiveLoop {
       this.#parts.dropped({ kind: "binary", bytes: byteLength(data) });
       return;
     }
-    const text = rawDataToText(data);
+    const text = webSocketDataText(data);
     const decoded = decodeClientFrame(text, this.#parts.channel.protocol);
     if (!decoded.ok) {
       this.#dropped(text, decoded.error);
@@ -144,10 +146,7 @@ export class ReceiveLoop {
         JSON.stringify(message),
       );
     } catch (err) {
-      this.#parts.logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "upstream message not delivered",
-      );
+      this.#parts.logger.warn({ err: errText(err) }, "upstream message not delivered");
     }
     if (delivered) return;
     if (requestId !== undefined) channel.relayed.take(requestId, responseId, frame.mcp);

@@ -1,18 +1,7 @@
 import type { ClientResponseFrame, ErrorFrame, RequestId, WireError } from "@conduit/protocol";
-import type { RawData } from "ws";
 
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
-
-export function rawDataToBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
-export function rawDataToText(data: RawData): string {
-  return rawDataToBuffer(data).toString("utf8");
-}
 
 /** Cuts `reason` to what a close frame can carry, never inside a character. */
 export function closeReason(reason: string): string {

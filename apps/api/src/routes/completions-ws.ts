@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { CloseCode, ErrorFrameCode, type Chunk, type RequestBody } from "@conduit/protocol";
+import { errorMessage, CloseCode, ErrorFrameCode, type Chunk, type RequestBody } from "@conduit/protocol";
 import { RegistrationLimitError } from "@conduit/registry";
 import type { AttachedSocket, AttachedSockets } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
@@ -22,7 +22,7 @@ function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestB
     try {
       await socket.send(chunk);
     } catch (err) {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "chunk could not be sent");
+      deps.logger.error({ err: errorMessage(err) }, "chunk could not be sent");
     }
   };
   return startSwarm(deps.engine, {
@@ -63,7 +63,7 @@ export async function handleCompletionsSocket(
         CloseCode.Policy,
       );
     } else {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm could not start");
+      deps.logger.error({ err: errorMessage(err) }, "swarm could not start");
       await socket.fail(
         { code: ErrorFrameCode.Internal, message: "the swarm could not start" },
         CloseCode.InternalError,
@@ -76,7 +76,7 @@ export async function handleCompletionsSocket(
     const reasons = await swarm.done;
     deps.logger.info(swarmSummary("ws", read.value, reasons, started), "swarm finished");
   } catch (err) {
-    deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm failed");
+    deps.logger.error({ err: errorMessage(err) }, "swarm failed");
     await socket.fail(
       { code: ErrorFrameCode.Internal, message: "internal error while running the swarm" },
       CloseCode.InternalError,

@@ -1,3 +1,4 @@
+import { withTimeout } from "@conduit/protocol";
 import type { McpArguments, McpKind } from "@conduit/protocol";
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -5,7 +6,7 @@ import { errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { HttpRequests, createHttpTransport } from "./http.js";
-import { JsonRpcPeer, withTimeout, type UpstreamMessage } from "./jsonrpc-peer.js";
+import { JsonRpcPeer, type UpstreamMessage } from "./jsonrpc-peer.js";
 import { createStdioTransport } from "./stdio.js";
 
 export interface OpenUpstreamOptions {

@@ -1,4 +1,6 @@
 import {
+  MAX_TIMER_MS,
+  withTimeout,
   CANCELLED_NOTIFICATION,
   ConduitErrorCode,
   JsonRpcErrorCode,
@@ -73,7 +75,6 @@ export interface JsonRpcPeerOptions {
 
 /** How many times its silence timeout a request may last in all while interim messages keep it alive. */
 const MAX_TIMEOUT_FACTOR = 10;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A call in flight: its upstream-side id (for cancel) and its answer. */
 export interface UpstreamCall {
@@ -402,15 +403,6 @@ function restoreProgressToken(message: UpstreamMessage, pending: Pending): Upstr
   if (message.method !== PROGRESS_NOTIFICATION) return message;
   const params = message.params as Record<string, unknown>;
   return { ...message, params: { ...params, progressToken: pending.progressToken } };
-}
-
-/** `promise`, or a rejection with `onTimeout()` once `ms` passed first. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function withParams(message: { jsonrpc: "2.0"; id?: number; method: string }, params: unknown): JSONRPCMessage {
