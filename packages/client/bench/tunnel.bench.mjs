@@ -110,9 +110,9 @@ async function announceOneAgent(socket) {
   const body = await socket.readBody((json) => ({ ok: true, value: json }));
   if (!body.ok) return;
   // The route serves only the mcps the request declared.
-  socket.channel.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
+  socket.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
   const id = mintResponseId();
-  socket.handle.register(id);
+  socket.register(id);
   await socket.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
 }
 const apiServer = createServer((_req, res) => {

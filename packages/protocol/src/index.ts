@@ -14,7 +14,6 @@ export * from "./json-schema.js";
 export * from "./schemas/common.js";
 export * from "./schemas/elicitation.js";
 export * from "./schemas/chunk.js";
-export * from "./schemas/body.js";
 export * from "./schemas/frames.js";
 export * from "./logger.js";
 export * from "./timers.js";

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  decodeBody,
   decodeClientFrame,
   decodeFrame,
   decodeServerFrame,
@@ -14,6 +13,7 @@ import {
   type Frame,
   type ServerFrame,
 } from "../src/index.js";
+import { decodeBody } from "../src/body/index.js";
 import { kind } from "./arbitraries.js";
 
 const FS = kind("acme/files/1.0.0/fs");

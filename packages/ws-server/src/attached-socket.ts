@@ -41,10 +41,16 @@ export interface AttachedSocket {
    * encoded as JSON (a caller bug).
    */
   send(chunk: Chunk): Promise<boolean>;
-  readonly guard: ReverseAttachGuard;
-  readonly handle: ReverseAttachHandle;
-  readonly channel: ReverseChannel;
-  readonly tracker: SessionTracker;
+  /**
+   * Registers an agent's response id on this socket: the MCP route then
+   * forwards that agent's requests here. False (nothing done) once the socket
+   * ended; throws RegistrationLimitError (@conduit/registry) past `maxIdsPerSocket`.
+   */
+  register(responseId: string): boolean;
+  /** Sets the mcps the stream's body declared: the only ones the MCP route serves for this socket's agents. */
+  declare(mcps: Iterable<string>): void;
+  /** server_requests sent on this socket and still awaiting their answer. */
+  readonly pendingCount: number;
   /** Aborted when the socket ends for any reason. */
   readonly signal: AbortSignal;
   /**
@@ -61,7 +67,11 @@ export interface AttachedSocket {
 
 const RESOLVED_FALSE = Promise.resolve(false);
 
-/** The AttachedSocket implementation; `close` and `terminate` are for AttachedSockets.closeAll. */
+/**
+ * The AttachedSocket implementation. `close` and `terminate` are for
+ * AttachedSockets.closeAll; the parts (guard, channel, tracker) are for the
+ * package and its tests only.
+ */
 export class SocketSession implements AttachedSocket {
   readonly guard: ReverseAttachGuard;
   readonly handle: ReverseAttachHandle;
@@ -151,6 +161,18 @@ export class SocketSession implements AttachedSocket {
     if (this.#bodyRequested) return Promise.reject(new Error("readBody() may be called once per socket"));
     this.#bodyRequested = true;
     return this.#readBody(validate);
+  }
+
+  register(responseId: string): boolean {
+    return this.guard.register(responseId);
+  }
+
+  declare(mcps: Iterable<string>): void {
+    this.channel.declare(mcps);
+  }
+
+  get pendingCount(): number {
+    return this.channel.pending.size;
   }
 
   send(chunk: Chunk): Promise<boolean> {

@@ -38,7 +38,7 @@ export class AttachedSockets {
   /** Server requests awaiting an answer, summed over every open socket (for metrics). */
   get pendingCount(): number {
     let pending = 0;
-    for (const socket of this.#sockets) pending += socket.channel.pending.size;
+    for (const socket of this.#sockets) pending += socket.pendingCount;
     return pending;
   }
 

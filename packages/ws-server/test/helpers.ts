@@ -2,18 +2,19 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
-import { SUBPROTOCOL, parseRequestBody, type Chunk, type RequestBody } from "@conduit/protocol";
+import { SUBPROTOCOL, type Chunk } from "@conduit/protocol";
+import { parseRequestBody, type RequestBody } from "@conduit/protocol/body";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { WebSocket, type ClientOptions } from "ws";
 import {
   AttachedSockets,
   createUpgradeHandler,
-  type AttachedSocket,
   type BodyValidator,
   type AttachedSocketsOptions,
   type UpgradeHandler,
   type UpgradeOptions,
 } from "../src/index.js";
+import type { SocketSession } from "../src/attached-socket.js";
 
 export const PATH = "/agent/completions";
 
@@ -40,7 +41,8 @@ export class AsyncQueue<T> {
 }
 
 export interface Accepted {
-  attached: AttachedSocket;
+  /** The implementation behind the public AttachedSocket, so tests reach its guard, channel and tracker. */
+  attached: SocketSession;
   /** The server side `ws` socket (for bufferedAmount). */
   ws: WebSocket;
   req: IncomingMessage;
@@ -87,7 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const accepted = new AsyncQueue<Accepted>();
   const upgrade = createUpgradeHandler({
     path: PATH,
-    onConnection: (ws, req) => accepted.push({ attached: conduit.attach(ws), ws, req }),
+    onConnection: (ws, req) => accepted.push({ attached: conduit.attach(ws) as SocketSession, ws, req }),
     ...options.upgrade,
   });
   const server = createServer((_req, res) => {

@@ -1,4 +1,5 @@
-import { errorMessage, type Agent } from "@conduit/protocol";
+import { errorMessage } from "@conduit/protocol";
+import type { Agent } from "@conduit/protocol/body";
 import {
   ErrorCode,
   McpError,

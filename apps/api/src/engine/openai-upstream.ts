@@ -1,4 +1,5 @@
-import { errorMessage, type Agent, type McpKind } from "@conduit/protocol";
+import { errorMessage, type McpKind } from "@conduit/protocol";
+import type { Agent } from "@conduit/protocol/body";
 import {
   deliverNotifications,
   runToolCall,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import { errorMessage, CloseCode, ErrorFrameCode, type Chunk, type RequestBody } from "@conduit/protocol";
+import { errorMessage, CloseCode, ErrorFrameCode, type Chunk } from "@conduit/protocol";
+import type { RequestBody } from "@conduit/protocol/body";
 import { RegistrationLimitError } from "@conduit/registry";
 import type { AttachedSocket, AttachedSockets } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
@@ -30,7 +31,7 @@ function startOn(socket: AttachedSocket, deps: CompletionsWsDeps, body: RequestB
     emit,
     signal: AbortSignal.any([socket.signal, deps.shutdownSignal]),
     register: (id) => {
-      socket.handle.register(id);
+      socket.register(id);
     },
   });
 }
@@ -51,7 +52,7 @@ export async function handleCompletionsSocket(
   if (!read.ok) return;
 
   // The mcps the body declared are the only ones the loopback route serves for this socket's agents.
-  socket.channel.declare(read.value.client_objectiveai_mcp?.mcps ?? []);
+  socket.declare(read.value.client_objectiveai_mcp?.mcps ?? []);
   const started = Date.now();
   let swarm: Swarm;
   try {

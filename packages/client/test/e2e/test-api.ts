@@ -49,10 +49,10 @@ function validateBody(json: unknown): { ok: true; value: TestStreamBody } | { ok
 async function runStream(socket: AttachedSocket): Promise<void> {
   const body = await socket.readBody(validateBody);
   if (!body.ok) return;
-  socket.channel.declare(body.value.mcps);
+  socket.declare(body.value.mcps);
   for (let index = 0; index < body.value.agents; index++) {
     const id = mintResponseId();
-    socket.handle.register(id);
+    socket.register(id);
     await socket.send(chunkFor(id, index, `agent ${index} ready`));
   }
 }
