@@ -42,10 +42,10 @@ export const usages: Record<string, Usage> = {
     imports: {
       "@conduit/mcp-route": ["createMcpListener"],
       "@conduit/registry": ["ReverseChannelRegistry"],
-      "@conduit/listeners": ["McpListenerRegistry"],
+      "@conduit/listeners": ["SseStreamRegistry"],
     },
     body: [
-      "createMcpListener({ registry: new ReverseChannelRegistry(), listeners: new McpListenerRegistry() })",
+      "createMcpListener({ registry: new ReverseChannelRegistry(), listeners: new SseStreamRegistry() })",
       "  .then(async (listener) => {",
       '    const reply = await fetch(`${listener.url}/objectiveai`, { method: "POST", body: "{}" });',
       "    await listener.close();",

@@ -16,11 +16,11 @@ import { setTimeout } from "node:timers";
 import { URL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener } from "@conduit/mcp-route";
 import { Header, OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
-import { Conduit, createUpgradeHandler } from "@conduit/ws-server";
+import { AttachedSockets, createUpgradeHandler } from "@conduit/ws-server";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -93,8 +93,8 @@ const upstreamUrl = `http://127.0.0.1:${upstreamServer.address().port}/mcp`;
 
 // ── the API side, composed as apps/api does: node:http + ws-server + mcp-route ──
 const registry = new ReverseChannelRegistry();
-const listeners = new McpListenerRegistry();
-const conduit = new Conduit({ registry, listeners, notify: () => {} });
+const listeners = new SseStreamRegistry();
+const conduit = new AttachedSockets({ registry, streams: socketHooksFor(listeners), notify: () => {} });
 const route = await createMcpListener({ registry, listeners, port: 0 });
 const sockets = [];
 const upgrade = createUpgradeHandler({
@@ -110,9 +110,9 @@ async function announceOneAgent(socket) {
   const body = await socket.readBody((json) => ({ ok: true, value: json }));
   if (!body.ok) return;
   // The route serves only the mcps the request declared.
-  socket.channel.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
+  socket.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
   const id = mintResponseId();
-  socket.handle.register(id);
+  socket.register(id);
   await socket.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
 }
 const apiServer = createServer((_req, res) => {

@@ -226,7 +226,7 @@ describe("failures", () => {
     // The SDK's StreamableHTTPError carries the HTTP status as `code`; the body is the JSON-RPC error.
     expect(error).toMatchObject({ code: 504 });
     expect(error?.message).toMatch(/"code":-32003/);
-    await expect.poll(() => api.sockets[0]!.channel.pending.size).toBe(0);
+    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(0);
   });
 
   // With a 10-minute forward timeout, -32002 (not -32003) within the test's own timeout proves the call
@@ -259,13 +259,13 @@ describe("failures", () => {
       () => undefined,
       (err: Error) => err,
     );
-    await expect.poll(() => api.sockets[0]!.channel.pending.size).toBe(1);
+    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(1);
     cli.proc.kill("SIGKILL");
     const error = await call;
     expect(error).toMatchObject({ code: 503 });
     expect(error?.message).toMatch(/"code":-32002/);
     expect(api.registry.has(responseId)).toBe(false);
-    expect(api.sockets[0]!.channel.pending.size).toBe(0);
+    expect(api.sockets[0]!.pendingCount).toBe(0);
   });
 
   it("answers notify for an id of another stream with a 404 client_response", async () => {

@@ -1,3 +1,3 @@
 import { conduitTsupConfig } from "@conduit/tooling/tsup";
 
-export default conduitTsupConfig();
+export default conduitTsupConfig({ entry: ["src/index.ts", "src/body/index.ts"] });

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { isIP } from "node:net";
 import { createConduitHost, type ConduitHost, type McpEndpoint } from "@conduit/host";
+import { isLoopbackAddress } from "@conduit/mcp-route";
 import { shortId } from "@conduit/protocol";
 import { createAdminAuthorizer, createAuthenticator } from "./auth.js";
 import { reportDrops, type ConnectionLimits } from "./connection-limits.js";
@@ -31,12 +31,6 @@ export interface App {
   readonly metrics: Metrics;
   /** Aborting it starts shutdown: agents cancel, upgrades are refused. */
   readonly shutdown: AbortController;
-}
-
-export function isLoopback(address: string): boolean {
-  if (address === "localhost") return true;
-  if (isIP(address) === 4) return address.startsWith("127.");
-  return address === "::1" || address === "0:0:0:0:0:0:0:1";
 }
 
 function listen(server: Server, port: number, address: string): Promise<number> {
@@ -165,7 +159,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     throw err;
   }
   logger.info({ address: config.address, port, mcpPort: mcpListener.port }, "listening");
-  if (config.apiKeys.length === 0 && !isLoopback(config.address)) {
+  if (config.apiKeys.length === 0 && !isLoopbackAddress(config.address)) {
     logger.warn(
       { address: config.address },
       "API_KEYS is not set and the server is bound beyond loopback: every route, including the WebSocket that reaches users' MCP servers, is open to anyone who can connect",

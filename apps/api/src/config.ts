@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import { z } from "zod";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -63,7 +64,7 @@ const MIB = 1024 * 1024;
 const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
 /** The longest delay a Node timer honours; past it the timer fires after 1 ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_TIMER_MS };
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number, string> {
   return z

@@ -3,6 +3,7 @@ import { startApp } from "./app.js";
 import { ConfigError, ConfigExit, loadConfig, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { installSignalHandlers } from "./shutdown.js";
+import { errorMessage } from "@conduit/protocol";
 
 /** A bad flag or variable: the same code as the `conduit` CLI's usage errors. */
 const USAGE_EXIT_CODE = 2;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   try {
     await started;
   } catch (err) {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, "could not start");
+    logger.fatal({ err: errorMessage(err) }, "could not start");
     process.exit(1);
   }
 }

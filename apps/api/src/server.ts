@@ -12,6 +12,7 @@ import { handleAdminStatus } from "./routes/admin-status.js";
 import { handleHealth } from "./routes/health.js";
 import { handleMetrics } from "./routes/metrics.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
+import { errorMessage } from "@conduit/protocol";
 
 export const COMPLETIONS_PATH = "/agent/completions";
 export const ADMIN_STATUS_PATH = "/admin/status";
@@ -116,10 +117,7 @@ export function createPublicServer(deps: PublicServerDeps): Server {
       if (deps.shutdownSignal.aborted) server.closeIdleConnections();
     });
     route(req, res, deps, requestId).catch((err: unknown) => {
-      logger.error(
-        { err: err instanceof Error ? err.message : String(err), path: pathnameOf(req.url) },
-        "request failed",
-      );
+      logger.error({ err: errorMessage(err), path: pathnameOf(req.url) }, "request failed");
       if (!res.headersSent) sendError(res, 500, "internal error");
       else res.destroy();
     });

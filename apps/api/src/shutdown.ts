@@ -1,4 +1,4 @@
-import { CloseCode } from "@conduit/protocol";
+import { errorMessage, CloseCode } from "@conduit/protocol";
 import { closeServer, type App } from "./app.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
@@ -40,7 +40,7 @@ export async function shutdownApp(app: App): Promise<void> {
   await app.host
     .close({ code: CloseCode.GoingAway, reason: "server shutting down", graceMs: step })
     .catch((err: unknown) => {
-      app.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "MCP listener close failed");
+      app.logger.warn({ err: errorMessage(err) }, "MCP listener close failed");
     });
   if (!(await within(serverClosed, Math.max(1, deadline - Date.now() - step)))) {
     app.logger.warn({}, "HTTP connections still open near the shutdown bound, closing them");
@@ -89,7 +89,7 @@ export function installSignalHandlers(
       },
       (err: unknown) => {
         clearTimeout(force);
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, "shutdown failed");
+        logger.error({ err: errorMessage(err) }, "shutdown failed");
         exit(1);
       },
     );

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConduitClientError } from "@conduit/client";
+import { ConduitError } from "@conduit/client";
 import type { Chunk } from "@conduit/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -41,7 +41,7 @@ async function codeOf(promise: Promise<void>): Promise<number | "ok"> {
     await promise;
     return "ok";
   } catch (err) {
-    if (err instanceof ConduitClientError) return err.code;
+    if (err instanceof ConduitError) return err.code;
     throw err;
   }
 }

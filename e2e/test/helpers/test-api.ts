@@ -7,11 +7,11 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AttachSession } from "@conduit/client";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener, type McpListener } from "@conduit/mcp-route";
 import { mintResponseId, type Chunk } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
-import { Conduit, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
+import { AttachedSockets, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
 
 export interface TestStreamBody {
   /** How many response ids (agents) the stream registers. */
@@ -24,8 +24,8 @@ export interface TestApi {
   readonly wsUrl: string;
   readonly mcp: McpListener;
   readonly registry: ReverseChannelRegistry;
-  readonly listeners: McpListenerRegistry;
-  readonly conduit: Conduit;
+  readonly listeners: SseStreamRegistry;
+  readonly conduit: AttachedSockets;
   /** Every attached socket, in connection order. */
   readonly sockets: AttachedSocket[];
   /** notify calls the API received, as [responseId, content]. */
@@ -62,21 +62,21 @@ export async function announcedIds(session: AttachSession, agents: number): Prom
 async function runStream(socket: AttachedSocket): Promise<void> {
   const body = await socket.readBody(validateBody);
   if (!body.ok) return;
-  socket.channel.declare(body.value.mcps);
+  socket.declare(body.value.mcps);
   for (let index = 0; index < body.value.agents; index++) {
     const id = mintResponseId();
-    socket.handle.register(id);
+    socket.register(id);
     await socket.send(chunkFor(id, index, `agent ${index} ready`));
   }
 }
 
 export async function startTestApi(options: { timeoutMs?: number } = {}): Promise<TestApi> {
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry();
+  const listeners = new SseStreamRegistry();
   const notified: Array<[string, string]> = [];
-  const conduit = new Conduit({
+  const conduit = new AttachedSockets({
     registry,
-    listeners,
+    streams: socketHooksFor(listeners),
     timeoutMs: options.timeoutMs ?? 30_000,
     notify: (responseId, content) => {
       notified.push([responseId, content]);

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import {
+  webSocketDataText,
+  neverThrows,
+  CloseCode,
   ConduitErrorCode,
   JsonRpcErrorCode,
   SUBPROTOCOLS,
@@ -20,7 +23,7 @@ import {
 import WebSocket, { type RawData } from "ws";
 import { ChunkQueue } from "./chunk-queue.js";
 import { declarationWarnings, declaredMcps } from "./declared-mcps.js";
-import { ConduitClientError } from "./errors.js";
+import { ConduitError } from "./errors.js";
 import { forLog } from "./log-text.js";
 import {
   DEFAULT_MAX_UPSTREAMS,
@@ -57,7 +60,7 @@ const ELICITATION_ACTIONS: ReadonlySet<string> = new Set(["accept", "decline", "
 /**
  * Dials the API, sends the body, streams chunks and serves the API's
  * server_requests from the configured upstream MCP servers.
- * Throws TypeError synchronously for a bad url, mcp kind, upstream, body, upstreamTimeoutMs or maxUpstreams.
+ * Throws synchronously: TypeError for a bad url, mcp kind, upstream or body; RangeError for an out-of-range upstreamTimeoutMs, heartbeatMs or maxUpstreams.
  */
 export function attach(options: AttachOptions): AttachSession {
   return new AttachClient(options);
@@ -103,7 +106,8 @@ class AttachClient implements AttachSession {
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     );
     this.#pool = new UpstreamPool(maxUpstreams);
-    const log = safeLogger(options.logger);
+    // A throwing user logger must never break frame handling or shutdown.
+    const log: Logger = neverThrows((level, message) => options.logger?.(level, message));
     this.#log = log;
     this.#emit = safeHandler(options.onEvent);
     const declared = declaredMcps(options.body);
@@ -171,7 +175,7 @@ class AttachClient implements AttachSession {
     ws.on("ping", () => (this.#heard = true));
 
     const signal = options.signal;
-    const onAbort = () => void this.close(1001).catch(() => undefined);
+    const onAbort = () => void this.close(CloseCode.GoingAway).catch(() => undefined);
     this.closed = new Promise((resolve) => {
       ws.once("close", (code, reason) => {
         settleOpened(false);
@@ -227,22 +231,22 @@ class AttachClient implements AttachSession {
     }));
   }
 
-  /** Sends one client_request and settles with its client_response; rejects with ConduitClientError. */
+  /** Sends one client_request and settles with its client_response; rejects with ConduitError. */
   async #clientRequest(prefix: string, frame: (id: string) => ClientFrame): Promise<void> {
     if (!(await this.#opened) || this.#ws.readyState !== WebSocket.OPEN) {
-      throw new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open");
+      throw new ConduitError(ConduitErrorCode.ChannelClosed, "the socket is not open");
     }
     const id = `${prefix}-${randomUUID()}`;
     return new Promise<void>((resolve, reject) => {
       this.#requests.set(id, { resolve, reject });
       if (!this.#send(frame(id))) {
         this.#requests.delete(id);
-        reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket is not open"));
+        reject(new ConduitError(ConduitErrorCode.ChannelClosed, "the socket is not open"));
       }
     });
   }
 
-  async close(code = 1000): Promise<void> {
+  async close(code: number = CloseCode.Normal): Promise<void> {
     const state = this.#ws.readyState;
     if (state === WebSocket.CONNECTING || state === WebSocket.OPEN) {
       this.#ws.close(code);
@@ -272,7 +276,7 @@ class AttachClient implements AttachSession {
       this.#log("warn", "dropped a binary frame");
       return;
     }
-    const text = rawDataToString(data);
+    const text = webSocketDataText(data);
     const decoded = decodeServerFrame(text, this.#protocol);
     if (!decoded.ok) {
       this.#log("warn", `dropped a frame: ${forLog(decoded.error.message)}`);
@@ -328,7 +332,7 @@ class AttachClient implements AttachSession {
     }
     this.#requests.delete(frame.id as string);
     if (frame.ok) pending.resolve();
-    else pending.reject(new ConduitClientError(frame.error.code, frame.error.message, frame.error.data));
+    else pending.reject(new ConduitError(frame.error.code, frame.error.message, frame.error.data));
   }
 
   #publishListChanged(mcp: McpKind, list: ListKind): void {
@@ -367,7 +371,7 @@ class AttachClient implements AttachSession {
     this.#chunks.end();
     const outcome = this.#outcome(code, reason);
     for (const pending of this.#requests.values()) {
-      pending.reject(new ConduitClientError(ConduitErrorCode.ChannelClosed, "the socket closed before the answer"));
+      pending.reject(new ConduitError(ConduitErrorCode.ChannelClosed, "the socket closed before the answer"));
     }
     this.#requests.clear();
     await this.#pool.shutdown();
@@ -380,7 +384,7 @@ class AttachClient implements AttachSession {
     if (this.#errorFrame) {
       return { kind: "error_frame", code, error: { code: this.#errorFrame.code, message: this.#errorFrame.message } };
     }
-    if (code === 1000 && !this.#closedByClient) return { kind: "finished", code: 1000 };
+    if (code === CloseCode.Normal && !this.#closedByClient) return { kind: "finished", code: CloseCode.Normal };
     const why = this.#closedByClient ? "closed by client" : (this.#failure ?? (reason || "connection closed"));
     const failure = this.#closedByClient ? undefined : this.#connectFailure;
     return failure ? { kind: "abnormal", code, reason: why, failure } : { kind: "abnormal", code, reason: why };
@@ -407,21 +411,4 @@ function safeHandler(handler: ((event: AttachEvent) => void) | undefined): (even
       // ignored on purpose
     }
   };
-}
-
-/** A throwing user logger must never break frame handling or shutdown. */
-function safeLogger(logger: Logger | undefined): Logger {
-  return (level, message) => {
-    try {
-      logger?.(level, message);
-    } catch {
-      // ignored on purpose
-    }
-  };
-}
-
-function rawDataToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
-  return data.toString("utf8");
 }

@@ -1,6 +1,6 @@
 export { attach, describeOutcome } from "./attach.js";
 export { parseUpstreamSpec, splitCommandLine } from "./spec-parser.js";
-export { ConduitClientError, UpstreamRpcError } from "./errors.js";
+export { ConduitError, UpstreamRpcError } from "./errors.js";
 export type {
   AttachEvent,
   AttachOptions,

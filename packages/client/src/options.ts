@@ -1,4 +1,4 @@
-import { parseMcpKind } from "@conduit/protocol";
+import { MAX_TIMER_MS, parseMcpKind } from "@conduit/protocol";
 import type { UpstreamSpec } from "./types.js";
 import { checkUpstreamLimits } from "./upstream/limits.js";
 
@@ -53,12 +53,13 @@ function checkSpec(kind: string, spec: UpstreamSpec): UpstreamSpec {
 }
 
 /** The largest delay a Node timer honours; past it (or below 1) the timer fires after 1 ms. */
-export const MAX_TIMEOUT_MS = 2_147_483_647;
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS;
 
-/** A time limit in ms: an integer in 1..MAX_TIMEOUT_MS, else TypeError. */
+/** A time limit in ms: an integer in 1..MAX_TIMEOUT_MS; RangeError for another number, TypeError for a non-number. */
 export function validateTimeoutMs(name: string, value: number): number {
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
   if (!Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MS) {
-    throw new TypeError(`${name} must be an integer from 1 to ${MAX_TIMEOUT_MS} (ms), got ${String(value)}`);
+    throw new RangeError(`${name} must be an integer from 1 to ${MAX_TIMEOUT_MS} (ms), got ${String(value)}`);
   }
   return value;
 }
@@ -70,10 +71,11 @@ export function validateTimeoutMs(name: string, value: number): number {
  */
 export const DEFAULT_MAX_UPSTREAMS = 32;
 
-/** A count limit: an integer of at least 1, else TypeError. */
+/** A count limit: an integer of at least 1; RangeError for another number, TypeError for a non-number. */
 export function validateLimit(name: string, value: number): number {
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`${name} must be a whole number of at least 1, got ${String(value)}`);
+    throw new RangeError(`${name} must be a whole number of at least 1, got ${String(value)}`);
   }
   return value;
 }

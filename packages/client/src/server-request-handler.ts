@@ -17,7 +17,7 @@ import {
   type ServerRequestFrame,
   type ServerResponseFrame,
 } from "@conduit/protocol";
-import { ConduitClientError, UpstreamRpcError, errorMessage } from "./errors.js";
+import { ConduitError, UpstreamRpcError, errorMessage } from "./errors.js";
 import { forLog } from "./log-text.js";
 import type { Relay } from "./relay.js";
 import type { Logger, UpstreamSpec } from "./types.js";
@@ -51,7 +51,7 @@ const UNKNOWN_SESSION = "unknown or terminated Mcp-Session-Id";
  * marked `conduit: true` on v2, so the route answers them with their HTTP
  * status (an unknown session is 404, so MCP clients re-initialize).
  */
-function ownError(error: ConduitClientError, context: ServerRequestContext): { conduit?: true } {
+function ownError(error: ConduitError, context: ServerRequestContext): { conduit?: true } {
   return context.relay !== undefined && !(error instanceof UpstreamRpcError) ? { conduit: true } : {};
 }
 
@@ -74,7 +74,7 @@ export async function handleServerRequest(
     const result = await dispatch(frame, context);
     return { type: "server_response", id: frame.id, result };
   } catch (error) {
-    if (error instanceof ConduitClientError) {
+    if (error instanceof ConduitError) {
       context.log(
         "debug",
         `${forLog(frame.method)} for ${forLog(frame.mcp)} failed: ${error.code} ${forLog(error.message)}`,
@@ -207,7 +207,7 @@ function connectionFor(frame: ServerRequestFrame, context: ServerRequestContext)
   }
   const connection = sessionId === undefined ? undefined : context.pool.get(sessionId);
   if (!connection || connection.mcp !== frame.mcp) {
-    return Promise.reject(new ConduitClientError(ConduitErrorCode.NoReverseChannel, UNKNOWN_SESSION));
+    return Promise.reject(new ConduitError(ConduitErrorCode.NoReverseChannel, UNKNOWN_SESSION));
   }
   return Promise.resolve(connection);
 }
@@ -259,7 +259,7 @@ function newConnection(
 ): UpstreamConnection {
   const spec = context.mcps.get(mcp);
   if (!spec) {
-    throw new ConduitClientError(ConduitErrorCode.UpstreamFailed, `no upstream configured for mcp ${mcp}`);
+    throw new ConduitError(ConduitErrorCode.UpstreamFailed, `no upstream configured for mcp ${mcp}`);
   }
   return UpstreamConnection.create({
     mcp,
@@ -314,14 +314,14 @@ function parseInitializeParams(params: unknown): InitializeServerRequestParams {
     const args = McpArgumentsSchema.safeParse(candidate.arguments ?? {});
     if (args.success) return { arguments: args.data, initialize: candidate.initialize };
   }
-  throw new ConduitClientError(
+  throw new ConduitError(
     JsonRpcErrorCode.InvalidParams,
     "initialize params must be {arguments: {name: string|null}, initialize: <InitializeRequest params>}",
   );
 }
 
 /** maxUpstreams connections are live: refused before anything is spawned; the first refusal is logged at warn. */
-function upstreamLimitReached(context: ServerRequestContext): ConduitClientError {
+function upstreamLimitReached(context: ServerRequestContext): ConduitError {
   const { limit } = context.pool;
   if (context.pool.refusals === 1) {
     context.log(
@@ -329,12 +329,12 @@ function upstreamLimitReached(context: ServerRequestContext): ConduitClientError
       `upstream limit reached (${limit} live): further initialize requests are refused with -32005 until one ends (raise it with maxUpstreams / --max-upstreams)`,
     );
   }
-  return new ConduitClientError(
+  return new ConduitError(
     ConduitErrorCode.TooManyPending,
     `upstream limit reached: this attach session runs at most ${limit} upstream connections (maxUpstreams)`,
   );
 }
 
-function shuttingDown(): ConduitClientError {
-  return new ConduitClientError(ConduitErrorCode.UpstreamFailed, "the attach client is shutting down");
+function shuttingDown(): ConduitError {
+  return new ConduitError(ConduitErrorCode.UpstreamFailed, "the attach client is shutting down");
 }

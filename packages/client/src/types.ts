@@ -96,11 +96,11 @@ export type AttachOutcome =
   | { kind: "abnormal"; code: number; reason: string; failure?: ConnectFailure };
 
 export interface AttachSession extends AsyncIterable<Chunk> {
-  /** Sends `agent_completion_notify`; rejects with a `ConduitClientError` (has `code`) on an error answer. */
+  /** Sends `agent_completion_notify`; rejects with a `ConduitError` (has `code`) on an error answer. */
   notify(responseId: string, content: string): Promise<void>;
   /**
    * Answers an `elicitation` chunk (sends `elicitation_response`): `content` only with `accept`.
-   * Rejects with a `ConduitClientError`: 404 (not an elicitation of that agent in this stream),
+   * Rejects with a `ConduitError`: 404 (not an elicitation of that agent in this stream),
    * 409 (already settled, or the agent finished), and with a TypeError for bad arguments.
    */
   respondElicitation(

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
-import { attach, ConduitClientError } from "../src/index.js";
+import { attach, ConduitError } from "../src/index.js";
 import { parseElicitationLine } from "../src/cli/elicitation-answers.js";
 import { runAttach } from "../src/cli/run-attach.js";
 import { ensureBuilt, killRunning, runCli } from "./helpers/cli.js";
@@ -88,8 +88,8 @@ describe("the library's respondElicitation", () => {
     expect(second.params).toEqual({ response_id: "resp_1", elicitation_id: "elic_1", action: "decline" });
     conn.respond(second.id, { code: 409, message: "the elicitation was already settled" });
     const error = await late.catch((err: unknown) => err);
-    expect(error).toBeInstanceOf(ConduitClientError);
-    expect((error as ConduitClientError).code).toBe(409);
+    expect(error).toBeInstanceOf(ConduitError);
+    expect((error as ConduitError).code).toBe(409);
 
     await expect(session.respondElicitation("", "elic_1", "cancel")).rejects.toThrow(TypeError);
     await expect(session.respondElicitation("resp_1", "elic_1", "decline", { a: "b" })).rejects.toThrow(TypeError);

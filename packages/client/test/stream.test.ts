@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Chunk } from "@conduit/protocol";
 import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from "vitest";
 import { WebSocket } from "ws";
-import { ConduitClientError, attach, type AttachSession } from "../src/index.js";
+import { ConduitError, attach, type AttachSession } from "../src/index.js";
 import { FakeApi, chunk } from "./helpers/fake-api.js";
 import { bodyDeclaring, startHarness, stopAll } from "./helpers/session.js";
 
@@ -220,7 +220,7 @@ describe("connection failures", () => {
     });
   });
 
-  test("bad options throw TypeError synchronously", () => {
+  test("bad options throw synchronously: TypeError for a wrong type or shape, RangeError for a number out of range", () => {
     expect(() => attach({ url: "ftp://example.com", body: {} })).toThrow(TypeError);
     expect(() =>
       attach({ url: "ws://127.0.0.1:1", body: {}, mcps: { "not a kind": { kind: "stdio", command: "x" } } }),
@@ -234,10 +234,10 @@ describe("connection failures", () => {
     expect(() => attach({ url: "ws://127.0.0.1:1", body: cyclic })).toThrow(TypeError);
     // Node runs a timer past 2^31-1 ms (or a non-positive one) after 1 ms: every upstream call would fail at once.
     for (const upstreamTimeoutMs of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 31]) {
-      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, upstreamTimeoutMs })).toThrow(TypeError);
+      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, upstreamTimeoutMs })).toThrow(RangeError);
     }
     for (const heartbeatMs of [-1, 1.5, Number.NaN, 2 ** 31]) {
-      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, heartbeatMs })).toThrow(TypeError);
+      expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, heartbeatMs })).toThrow(RangeError);
     }
     for (const maxUpstreams of [0, -1, 1.5, Number.NaN, Infinity]) {
       expect(() => attach({ url: "ws://127.0.0.1:1", body: {}, maxUpstreams })).toThrow(/maxUpstreams/);
@@ -262,7 +262,7 @@ describe("notify and close", () => {
     const second = await conn.nextClientRequest();
     conn.respond(second.id, { code: 404, message: "unknown response_id" });
     const error = await rejected.catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ConduitClientError);
+    expect(error).toBeInstanceOf(ConduitError);
     expect(error).toMatchObject({ code: 404, message: "unknown response_id" });
     expect(conn.invalidFrames).toEqual([]);
   });

@@ -1,13 +1,12 @@
+import { CloseCode, ErrorFrameCode, MAX_TIMER_MS, errorMessage, silentLogger } from "@conduit/protocol";
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import {
   DEFAULT_PATH,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_TRAFFIC_WINDOW_MS,
-  MAX_TIMER_MS,
   checkedInteger,
   type ConduitHostOptions,
-  type HostLogger,
   type McpListenOptions,
   type McpTrafficEvent,
 } from "./options.js";
@@ -64,13 +63,6 @@ export interface ConduitHost {
   close(options?: CloseOptions): Promise<void>;
 }
 
-const silent: HostLogger = { debug() {}, info() {}, warn() {}, error() {} };
-const INTERNAL = 500;
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function pathnameOf(url: string | undefined): string | undefined {
   try {
     return new URL(url ?? "/", "http://localhost").pathname;
@@ -85,7 +77,7 @@ function pathnameOf(url: string | undefined): string | undefined {
  * Throws RangeError/TypeError for a bad option.
  */
 export function createConduitHost(options: ConduitHostOptions): ConduitHost {
-  const logger = options.logger ?? silent;
+  const logger = options.logger ?? silentLogger;
   const timeoutMs = checkedInteger("timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS, 1, MAX_TIMER_MS);
   const trafficWindowMs = checkedInteger(
     "trafficWindowMs",
@@ -113,8 +105,8 @@ export function createConduitHost(options: ConduitHostOptions): ConduitHost {
     Promise.resolve()
       .then(() => options.onSession(session))
       .catch(async (err: unknown) => {
-        logger.error({ session: session.id, err: errText(err) }, "session handler failed");
-        await session.fail({ code: INTERNAL, message: "internal error" }, 1011);
+        logger.error({ session: session.id, err: errorMessage(err) }, "session handler failed");
+        await session.fail({ code: ErrorFrameCode.Internal, message: "internal error" }, CloseCode.InternalError);
       });
   }
 
@@ -133,7 +125,7 @@ export function createConduitHost(options: ConduitHostOptions): ConduitHost {
     try {
       options.onMcpTraffic?.(event);
     } catch (err) {
-      logger.warn({ err: errText(err) }, "onMcpTraffic threw");
+      logger.warn({ err: errorMessage(err) }, "onMcpTraffic threw");
     }
   }
 
@@ -190,7 +182,7 @@ export function createConduitHost(options: ConduitHostOptions): ConduitHost {
       closing ??= (async () => {
         host.stopAccepting();
         await wiring.closeSockets(
-          closeOptions.code ?? 1001,
+          closeOptions.code ?? CloseCode.GoingAway,
           closeOptions.reason ?? "server shutting down",
           closeOptions.graceMs ?? 2000,
         );

@@ -12,7 +12,6 @@ export {
   DEFAULT_TRAFFIC_WINDOW_MS,
   type AuthenticateResult,
   type ConduitHostOptions,
-  type HostLogger,
   type McpListenOptions,
   type McpOutcome,
   type McpTrafficEvent,

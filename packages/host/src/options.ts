@@ -1,14 +1,6 @@
 import type { IncomingMessage } from "node:http";
-import type { ElicitationAction, ElicitationContent, McpKind } from "@conduit/protocol";
+import type { ElicitationAction, ElicitationContent, Logger, McpKind } from "@conduit/protocol";
 import type { ConduitSession } from "./session.js";
-
-/** The logging shape the host needs: pino-compatible (`logger.warn({ obj }, "msg")`). */
-export interface HostLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** true accepts; false refuses with 401; `{ status, body }` refuses with that status and JSON body. */
 export type AuthenticateResult = boolean | { status: number; body: unknown };
@@ -97,15 +89,12 @@ export interface ConduitHostOptions {
   trafficWindowMs?: number;
   /** Called after every forwarded MCP request settles (metrics, logs). Must not throw. */
   onMcpTraffic?: (event: McpTrafficEvent) => void;
-  logger?: HostLogger;
+  logger?: Logger;
 }
 
 export const DEFAULT_PATH = "/agent/completions";
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_TRAFFIC_WINDOW_MS = 15 * 60 * 1000;
-
-/** The longest delay a Node timer holds; past it a timer fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function checkedInteger(
   name: string,

@@ -2,12 +2,13 @@
 // everything else in @conduit/host works through the small surface it returns.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener } from "@conduit/mcp-route";
+import type { Logger } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
-import { Conduit, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
+import { AttachedSockets, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
-import type { ConduitHostOptions, HostLogger, McpListenOptions, McpTrafficEvent } from "./options.js";
+import type { ConduitHostOptions, McpListenOptions, McpTrafficEvent } from "./options.js";
 import type { SocketParts } from "./session.js";
 
 export { RegistrationLimitError } from "@conduit/registry";
@@ -43,22 +44,22 @@ export interface Wiring {
 
 export interface WiringOptions extends ConduitHostOptions {
   timeoutMs: number;
-  logger: HostLogger;
+  logger: Logger;
 }
 
 function partsOf(socket: AttachedSocket, ws: WebSocket): SocketParts {
   return {
     readBody: (validate) => socket.readBody(validate),
-    declare: (mcps) => socket.channel.declare(mcps),
-    register: (responseId) => socket.handle.register(responseId),
+    declare: (mcps) => socket.declare(mcps),
+    register: (responseId) => socket.register(responseId),
     send: (chunk) => socket.send(chunk),
     finish: () => socket.finish(),
     fail: (error, closeCode) => socket.fail(error, closeCode),
     get responseIds() {
-      return socket.guard.ids;
+      return socket.responseIds;
     },
     get inFlight() {
-      return socket.channel.pending.size;
+      return socket.pendingCount;
     },
     subprotocol: ws.protocol,
     signal: socket.signal,
@@ -68,11 +69,11 @@ function partsOf(socket: AttachedSocket, ws: WebSocket): SocketParts {
 
 export function wire(options: WiringOptions): Wiring {
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry({ maxSubscribersPerId: options.maxSseSubscribersPerId });
+  const listeners = new SseStreamRegistry({ maxSubscribersPerId: options.maxSseSubscribersPerId });
   // The same timeoutMs goes to the sockets (their channels' default) and to the route (per forwarded request).
-  const conduit = new Conduit({
+  const sockets = new AttachedSockets({
     registry,
-    listeners,
+    streams: socketHooksFor(listeners),
     notify: options.notify ?? unsupported,
     elicitationResponse: options.elicitationResponse,
     timeoutMs: options.timeoutMs,
@@ -93,7 +94,7 @@ export function wire(options: WiringOptions): Wiring {
         allowedOrigins: options.allowedOrigins,
         authenticate: options.authenticate,
         maxPayload: options.maxFrameBytes,
-        onConnection: (ws, req) => onSocket(partsOf(conduit.attach(ws), ws), req),
+        onConnection: (ws, req) => onSocket(partsOf(sockets.attach(ws), ws), req),
       });
       return { handle: (req, socket, head) => handler.handle(req, socket, head), close: () => handler.close() };
     },
@@ -116,12 +117,12 @@ export function wire(options: WiringOptions): Wiring {
       return { server: listener.server, url: listener.url, port: listener.port, close: () => listener.close() };
     },
     stats: () => ({
-      sockets: conduit.size,
+      sockets: sockets.size,
       registeredIds: registry.size,
-      pendingRequests: conduit.pendingCount,
+      pendingRequests: sockets.pendingCount,
       sseSubscribers: listeners.subscriberCount(),
     }),
-    closeSockets: (code, reason, graceMs) => conduit.closeAll(code, reason, graceMs),
+    closeSockets: (code, reason, graceMs) => sockets.closeAll(code, reason, graceMs),
   };
 }
 

@@ -22,7 +22,7 @@ const EVENTS = new Map<ListKind, string>(
  */
 export function formatListChangedEvent(list: ListKind): string {
   const event = EVENTS.get(list);
-  if (event === undefined) throw new TypeError(`unknown list kind: ${String(list)}`);
+  if (event === undefined) throw new RangeError(`unknown list kind: ${String(list)}`);
   return event;
 }
 

@@ -1,8 +1,9 @@
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { McpKind } from "@conduit/protocol";
-import type { McpListenerRegistry } from "./registry.js";
-import type { ListChangedSubscription } from "./subscription.js";
+import type { SseStreamRegistry } from "./sse-stream-registry.js";
+import type { SseSubscription } from "./subscription.js";
 import { formatEventId, parseEventId, type EventPosition } from "./replay-store.js";
 import type { SubscriptionOptions } from "./subscription.js";
 import { SSE_HEADERS, SSE_KEEPALIVE, formatListChangedEvent, formatMessageEvent } from "./sse-format.js";
@@ -19,16 +20,13 @@ export interface SseStreamOptions extends SubscriptionOptions {
 }
 
 export interface SseStream {
-  readonly subscription: ListChangedSubscription;
+  readonly subscription: SseSubscription;
   close(): void;
   /** resolves when the stream is closed for any reason */
   readonly closed: Promise<void>;
 }
 
 export const DEFAULT_KEEPALIVE_MS = 15_000;
-
-// The longest delay a Node timer holds; a longer one is silently run every 1 ms instead.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Serves a GET-SSE notifications stream on a node:http ServerResponse for (responseId, mcp).
@@ -38,7 +36,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export function openSseStream(
   req: IncomingMessage,
   res: ServerResponse,
-  registry: McpListenerRegistry,
+  registry: SseStreamRegistry,
   responseId: string,
   mcp: McpKind,
   options: SseStreamOptions = {},
@@ -72,7 +70,7 @@ export function openSseStream(
 }
 
 function resume(
-  registry: McpListenerRegistry,
+  registry: SseStreamRegistry,
   responseId: string,
   mcp: McpKind,
   options: SseStreamOptions,
@@ -90,14 +88,14 @@ function resume(
 }
 
 interface ReplayLink {
-  registry: McpListenerRegistry;
+  registry: SseStreamRegistry;
   streamId: string;
   /** Events (already formatted) the client missed, written before anything else. */
   replayed: string[];
 }
 
 class SseWriter implements SseStream {
-  readonly subscription: ListChangedSubscription;
+  readonly subscription: SseSubscription;
   readonly closed: Promise<void>;
   readonly #res: ServerResponse;
   #resolveClosed: () => void = () => {};
@@ -112,7 +110,7 @@ class SseWriter implements SseStream {
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    subscription: ListChangedSubscription,
+    subscription: SseSubscription,
     keepaliveMs: number,
     replay: ReplayLink,
   ) {

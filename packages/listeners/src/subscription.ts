@@ -20,7 +20,7 @@ export interface SubscriptionOptions {
 export const DEFAULT_MAX_QUEUED_MESSAGES = 256;
 export const DEFAULT_MAX_QUEUED_CHARS = 1024 * 1024;
 
-export interface ListChangedSubscription extends Disposable {
+export interface SseSubscription extends Disposable {
   readonly responseId: string;
   readonly mcp: McpKind;
   readonly sessionId: string | undefined;
@@ -38,15 +38,15 @@ const BITS = new Map<ListKind, number>(LIST_KINDS.map((list, index) => [list, 1 
 
 export function listBit(list: ListKind): number {
   const bit = BITS.get(list);
-  if (bit === undefined) throw new TypeError(`unknown list kind: ${String(list)}`);
+  if (bit === undefined) throw new RangeError(`unknown list kind: ${String(list)}`);
   return bit;
 }
 
 /**
  * The registry's subscription object. `signal` and `closeByRegistry` are for the
- * registry only; the package exports the `ListChangedSubscription` interface.
+ * registry only; the package exports the `SseSubscription` interface.
  */
-export class Subscription implements ListChangedSubscription {
+export class Subscription implements SseSubscription {
   readonly responseId: string;
   readonly mcp: McpKind;
   readonly sessionId: string | undefined;

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { once } from "node:events";
 import { mcpKindFromPath } from "@conduit/protocol";
 import { openSseStream } from "../src/index.js";
-import type { McpListenerRegistry, SseStream, SseStreamOptions } from "../src/index.js";
+import type { SseStreamRegistry, SseStream, SseStreamOptions } from "../src/index.js";
 
 export const RESPONSE_ID_HEADER = "x-objectiveai-response-id";
 
@@ -72,7 +72,7 @@ export class SseTestServer {
   readonly server: Server;
   readonly #served = new Queue<Served>();
 
-  private constructor(registry: McpListenerRegistry, options: SseStreamOptions) {
+  private constructor(registry: SseStreamRegistry, options: SseStreamOptions) {
     this.server = http.createServer((req, res) => {
       const responseId = req.headers[RESPONSE_ID_HEADER];
       const mcp = mcpKindFromPath(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
@@ -92,7 +92,7 @@ export class SseTestServer {
     });
   }
 
-  static async start(registry: McpListenerRegistry, options: SseStreamOptions = {}): Promise<SseTestServer> {
+  static async start(registry: SseStreamRegistry, options: SseStreamOptions = {}): Promise<SseTestServer> {
     const server = new SseTestServer(registry, options);
     server.server.listen(0, "127.0.0.1");
     await once(server.server, "listening");

@@ -45,8 +45,8 @@ describe("ReplayStore", () => {
 
 describe("a GET stream's message queue", () => {
   it("holds at most maxQueuedMessages for a reader that does not take them; past it the subscription is ended", async () => {
-    const { McpListenerRegistry } = await import("../src/index.js");
-    const registry = new McpListenerRegistry();
+    const { SseStreamRegistry } = await import("../src/index.js");
+    const registry = new SseStreamRegistry();
     let closed = 0;
     const subscription = registry.subscribe(
       "resp_a",

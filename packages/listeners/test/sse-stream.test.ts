@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
 import type { McpKind } from "@conduit/protocol";
-import { McpListenerRegistry, formatListChangedEvent, openSseStream } from "../src/index.js";
+import { SseStreamRegistry, formatListChangedEvent, openSseStream } from "../src/index.js";
 import type { SseStream, SseStreamOptions } from "../src/index.js";
 import { RESPONSE_ID_HEADER, SseClient, SseTestServer, listsIn, type Served, type WriteLog } from "./helpers.js";
 
@@ -33,7 +33,7 @@ afterEach(async () => {
   }
 });
 
-async function setup(registry: McpListenerRegistry, options?: SseStreamOptions): Promise<SseTestServer> {
+async function setup(registry: SseStreamRegistry, options?: SseStreamOptions): Promise<SseTestServer> {
   const server = await SseTestServer.start(registry, options);
   servers.push(server);
   return server;
@@ -58,7 +58,7 @@ async function openSentinel(server: SseTestServer): Promise<Extract<Served, { re
  * scheduled, and the sentinel's is scheduled last. The positive event that precedes a
  * "nothing was written" check.
  */
-async function scheduledFlushesRan(registry: McpListenerRegistry, sentinel: { writes: WriteLog }): Promise<void> {
+async function scheduledFlushesRan(registry: SseStreamRegistry, sentinel: { writes: WriteLog }): Promise<void> {
   const written = sentinel.writes.next();
   expect(registry.publish(SENTINEL_ID, OBJECTIVEAI_MCP, "tools")).toBe(1);
   await written;
@@ -74,7 +74,7 @@ describe("formatListChangedEvent", () => {
 
 describe("openSseStream over node:http", () => {
   it("answers 200 with the SSE headers and subscribes", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry);
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
@@ -90,7 +90,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("streams signals in order with the exact envelope, only for its own mcp", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry);
     const client = await connect(server, "id-1", "/acme/files/1.0.0/fs");
     await server.nextStream();
@@ -119,7 +119,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("writes a keepalive comment every keepaliveMs", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry, { keepaliveMs: 20 });
     const client = await connect(server, "id-1");
     await server.nextStream();
@@ -131,7 +131,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("removes the subscription when the client disconnects", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry, { keepaliveMs: 20 });
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
@@ -151,7 +151,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("fans one signal out to two streams on the same key", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry);
     const first = await connect(server, "id-1");
     const firstServed = await server.nextStream();
@@ -171,7 +171,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("ends the HTTP response when the registry closes the id", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry);
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
@@ -195,7 +195,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("close() ends the response and unsubscribes", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry, { keepaliveMs: 20 });
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
@@ -209,7 +209,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("returns null without writing when the registry refuses, so the caller can answer 429", async () => {
-    const registry = new McpListenerRegistry({ maxSubscribersPerId: 1 });
+    const registry = new SseStreamRegistry({ maxSubscribersPerId: 1 });
     const server = await setup(registry);
     await connect(server, "id-1");
     await server.nextStream();
@@ -227,7 +227,7 @@ describe("openSseStream over node:http", () => {
   });
 
   it("keeps a stalled reader's state bounded and still delivers the latest signal when it resumes", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const server = await setup(registry);
     const client = await connect(server, "id-1");
     const served = await server.nextStream();
@@ -279,7 +279,7 @@ describe("openSseStream over node:http", () => {
 
 describe("openSseStream on a request whose body the host server already read", () => {
   it("keeps streaming after the request's own 'close' (body consumed) and still cleans up when the client leaves", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     let resolveOpened: (value: { stream: SseStream; requestClosed: Promise<unknown> }) => void = () => {};
     const opened = new Promise<{ stream: SseStream; requestClosed: Promise<unknown> }>((resolve) => {
       resolveOpened = resolve;
@@ -318,7 +318,7 @@ describe("openSseStream on a request whose body the host server already read", (
 
 describe("openSseStream option checks", () => {
   it("refuses a keepaliveMs a timer cannot hold (Node would fire it every 1 ms) before subscribing", async () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     let resolveOutcome: (value: unknown) => void = () => {};
     const outcome = new Promise<unknown>((resolve) => {
       resolveOutcome = resolve;

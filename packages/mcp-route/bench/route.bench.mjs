@@ -12,7 +12,7 @@ import process from "node:process";
 import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry } from "@conduit/listeners";
 import { ReverseChannel, ReverseChannelRegistry } from "@conduit/registry";
 import { createMcpListener } from "../dist/index.js";
 
@@ -37,10 +37,9 @@ const BODY = JSON.stringify({
 
 // ── the route, with an attach client that answers every server_request at once ──
 const registry = new ReverseChannelRegistry();
-const listeners = new McpListenerRegistry();
+const listeners = new SseStreamRegistry();
 const channel = new ReverseChannel({
-  write(text) {
-    const frame = JSON.parse(text);
+  write(frame) {
     channel.deliver({ type: "server_response", id: frame.id, result: RESULT });
   },
 });

@@ -1,6 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { ConduitErrorCode, httpStatusForErrorCode, type JsonRpcMessage } from "@conduit/protocol";
-import { ConduitError } from "@conduit/registry";
+import { ConduitError, ConduitErrorCode, httpStatusForErrorCode, type JsonRpcMessage } from "@conduit/protocol";
 import type { ForwardResult } from "./forward.js";
 import { sendError, sendErrorObject, sendResultJson, type JsonRpcId } from "./json-rpc-reply.js";
 

@@ -1,5 +1,4 @@
-import { ConduitErrorCode, SESSION_TERMINATE, httpStatusForErrorCode } from "@conduit/protocol";
-import { ConduitError } from "@conduit/registry";
+import { ConduitError, ConduitErrorCode, SESSION_TERMINATE, httpStatusForErrorCode } from "@conduit/protocol";
 import { forward } from "./forward.js";
 import { outcomeOf, startReport } from "./forwarded-report.js";
 import { sendError, sendErrorObject, sendJson } from "./json-rpc-reply.js";

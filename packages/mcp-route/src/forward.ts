@@ -1,5 +1,12 @@
-import { ConduitErrorCode, JsonRpcErrorCode, type JsonRpcMessage, type ServerResponseFrame } from "@conduit/protocol";
-import { ConduitError, type Exchange, type ReverseChannel } from "@conduit/registry";
+import {
+  ConduitError,
+  ConduitErrorCode,
+  JsonRpcErrorCode,
+  type JsonRpcMessage,
+  errorMessage,
+  type ServerResponseFrame,
+} from "@conduit/protocol";
+import type { Exchange, ReverseChannel } from "@conduit/registry";
 import { forwardHeaders } from "./forward-headers.js";
 import type { RouteRequest } from "./route-request.js";
 
@@ -8,10 +15,7 @@ export type ForwardResult = ServerResponseFrame | ConduitError;
 
 function asConduitError(err: unknown): ConduitError {
   if (err instanceof ConduitError) return err;
-  return new ConduitError(
-    JsonRpcErrorCode.InternalError,
-    `internal error: ${err instanceof Error ? err.message : String(err)}`,
-  );
+  return new ConduitError(JsonRpcErrorCode.InternalError, `internal error: ${errorMessage(err)}`);
 }
 
 export interface ForwardOptions {

@@ -1,4 +1,4 @@
-import { ConduitError } from "@conduit/registry";
+import { ConduitError } from "@conduit/protocol";
 import { outcomeOfCode } from "./conduit-errors.js";
 import type { ForwardResult } from "./forward.js";
 import type { ForwardOutcome } from "./options.js";

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { JsonRpcErrorCode, type WireError } from "@conduit/protocol";
+import { JsonRpcErrorCode, errorMessage, type WireError } from "@conduit/protocol";
 
 /** A JSON-RPC id as the route echoes it (`null` when the request had none or it was unreadable). */
 export type JsonRpcId = string | number | null;
@@ -65,6 +65,6 @@ export function sendInternal(res: ServerResponse, err: unknown): void {
     if (!res.writableEnded) res.destroy();
     return;
   }
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorMessage(err);
   sendError(res, 500, null, JsonRpcErrorCode.InternalError, `internal error: ${detail}`);
 }

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isLoopbackAddress } from "./loopback.js";
@@ -30,9 +31,6 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const DEFAULT_MAX_CONNECTIONS = 4096;
-
-// The longest delay a Node timer holds; a longer one is silently run after 1 ms instead.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface McpListener {
   readonly server: Server;

@@ -1,5 +1,6 @@
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import type { McpKind } from "@conduit/protocol";
-import type { McpListenerRegistry } from "@conduit/listeners";
+import type { SseStreamRegistry } from "@conduit/listeners";
 import type { ReverseChannelRegistry } from "@conduit/registry";
 import { InFlightCalls } from "./in-flight-calls.js";
 
@@ -27,7 +28,7 @@ export interface McpRouteObserver {
 
 export interface McpRouteOptions {
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  listeners: SseStreamRegistry;
   /** Per forwarded request, ms of silence (SPEC `REVERSE_CHANNEL_TIMEOUT_MS`); interim messages restart it. Default 30 000. */
   timeoutMs?: number;
   /** The longest a forwarded request may last however many interim messages extend it, ms. Default 10 × timeoutMs. */
@@ -58,7 +59,7 @@ export const DEFAULT_MAX_LISTEN_MS = 60 * 60 * 1000;
 /** The options with defaults applied, shared by every request of one route. */
 export interface RouteContext {
   readonly registry: ReverseChannelRegistry;
-  readonly listeners: McpListenerRegistry;
+  readonly listeners: SseStreamRegistry;
   readonly timeoutMs: number;
   readonly maxTimeoutMs: number;
   readonly maxListenMs: number;
@@ -70,9 +71,6 @@ export interface RouteContext {
   readonly keepaliveMs: number;
   readonly observer: McpRouteObserver | undefined;
 }
-
-// The longest delay a Node timer holds; a longer one is silently run after 1 ms instead.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function checked(
   name: string,

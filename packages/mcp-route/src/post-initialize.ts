@@ -1,11 +1,11 @@
 import {
+  ConduitError,
   ConduitErrorCode,
   Header,
   JsonRpcErrorCode,
   decodeArgumentsHeader,
   isInitializeServerResponseResult,
 } from "@conduit/protocol";
-import { ConduitError } from "@conduit/registry";
 import { CallReply } from "./call-reply.js";
 import type { RequestEnvelope } from "./envelope.js";
 import { forward } from "./forward.js";

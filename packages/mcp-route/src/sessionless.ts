@@ -1,12 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import {
+  ConduitError,
   CANCELLED_NOTIFICATION,
   Header,
   declaresSessionlessRevision,
   withSubscriptionId,
   type JsonRpcMessage,
 } from "@conduit/protocol";
-import { ConduitError } from "@conduit/registry";
 import type { ForwardResult } from "./forward.js";
 
 /**

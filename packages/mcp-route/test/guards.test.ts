@@ -1,4 +1,4 @@
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry } from "@conduit/listeners";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -141,7 +141,7 @@ describe("DNS-rebinding guard", () => {
 });
 
 describe("createMcpListener", () => {
-  const options = () => ({ registry: new ReverseChannelRegistry(), listeners: new McpListenerRegistry() });
+  const options = () => ({ registry: new ReverseChannelRegistry(), listeners: new SseStreamRegistry() });
 
   it("refuses non-loopback hosts before binding", () => {
     for (const host of ["0.0.0.0", "192.168.1.1", "::", "example.com"]) {

@@ -1,6 +1,6 @@
 import { request as httpRequest, type OutgoingHttpHeaders } from "node:http";
-import { McpListenerRegistry } from "@conduit/listeners";
-import { mintResponseId, type ServerRequestFrame, type WireError } from "@conduit/protocol";
+import { SseStreamRegistry } from "@conduit/listeners";
+import { frameText, mintResponseId, type ServerRequestFrame, type WireError } from "@conduit/protocol";
 import { ReverseChannel, ReverseChannelRegistry } from "@conduit/registry";
 import { createMcpListener, type McpListener, type McpListenerOptions } from "../src/index.js";
 
@@ -35,7 +35,7 @@ export class AttachClient {
   ) {
     const { declared = DECLARED_MCPS, ...channelOptions } = options;
     this.handler = handler;
-    this.channel = new ReverseChannel({ ...channelOptions, write: (text) => this.#onFrame(text) });
+    this.channel = new ReverseChannel({ ...channelOptions, write: (frame) => this.#onFrame(frameText(frame)) });
     this.channel.declare(declared);
   }
 
@@ -127,7 +127,7 @@ export const mcpUpstream: Handler = (frame) => {
 
 export interface Harness {
   readonly registry: ReverseChannelRegistry;
-  readonly listeners: McpListenerRegistry;
+  readonly listeners: SseStreamRegistry;
   readonly attach: AttachClient;
   readonly responseId: string;
   readonly listener: McpListener;
@@ -147,7 +147,7 @@ export interface HarnessOptions extends Partial<Omit<McpListenerOptions, "regist
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const { handler, maxPending, maxSubscribersPerId, ...listenerOptions } = options;
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry({ maxSubscribersPerId });
+  const listeners = new SseStreamRegistry({ maxSubscribersPerId });
   const attach = new AttachClient(handler ?? mcpUpstream, { maxPending });
   const responseId = mintResponseId();
   registry.register(responseId, attach.channel);

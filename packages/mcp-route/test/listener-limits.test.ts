@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry } from "@conduit/listeners";
 import type { McpKind } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -82,7 +82,7 @@ const GET_HEALTH = "GET /objectiveai HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text
 
 describe("listener limits", () => {
   it("validates every limit before binding", () => {
-    const base = { registry: new ReverseChannelRegistry(), listeners: new McpListenerRegistry() };
+    const base = { registry: new ReverseChannelRegistry(), listeners: new SseStreamRegistry() };
     for (const bad of [
       { headersTimeoutMs: 0 },
       { requestTimeoutMs: 1.5 },

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMcpRoute } from "../src/index.js";
 import { POST_HEADERS, closeHarnesses, post, rpc, sseMessages, startHarness } from "./helpers.js";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry } from "@conduit/listeners";
 import { ReverseChannelRegistry } from "@conduit/registry";
 
 afterEach(closeHarnesses);
@@ -173,7 +173,7 @@ describe("sessionless cancel", () => {
 
 describe("options", () => {
   it("maxListenMs must be from 1 to 2147483647", () => {
-    const base = { registry: new ReverseChannelRegistry(), listeners: new McpListenerRegistry() };
+    const base = { registry: new ReverseChannelRegistry(), listeners: new SseStreamRegistry() };
     expect(() => createMcpRoute({ ...base, maxListenMs: 0 })).toThrow(RangeError);
     expect(() => createMcpRoute({ ...base, maxListenMs: 2 ** 31 })).toThrow(RangeError);
     expect(() => createMcpRoute({ ...base, maxListenMs: 5 })).not.toThrow();

@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import { RequestBodySchema, type RequestBody } from "./schemas/body.js";
 import type { ProtocolVersion } from "./constants.js";
+import { errorMessage } from "./error-message.js";
+import { fail, parseJsonObject, truncate } from "./json-object.js";
 import {
   AgentMessageFrameSchema,
   CancelFrameSchema,
@@ -55,20 +56,6 @@ const ALL_FRAME_SCHEMAS = { ...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS };
 // Messages quote client text (unknown keys, record keys): cut them so a huge frame cannot make a huge
 // error frame or log line. Per issue, so every issue still shows, and overall.
 const MAX_ISSUE_LENGTH = 200;
-const MAX_MESSAGE_LENGTH = 512;
-
-/** Cuts `text` to at most `max` characters (the last one `…`), never inside a surrogate pair. */
-function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-function fail<T>(kind: DecodeErrorKind, message: string): DecodeResult<T> {
-  return { ok: false, error: { kind, message: truncate(message, MAX_MESSAGE_LENGTH) } };
-}
 
 type Issue = z.core.$ZodIssue;
 
@@ -105,19 +92,6 @@ function describeType(type: unknown): string {
   return Array.isArray(type) ? "(an array)" : `(a ${typeof type})`;
 }
 
-function parseJsonObject(text: string): DecodeResult<Record<string, unknown>> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return fail("invalid_json", `invalid JSON: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return fail("not_an_object", "a frame must be a JSON object");
-  }
-  return { ok: true, value: parsed as Record<string, unknown> };
-}
-
 function decodeWith<T>(text: string, schemas: Partial<Record<FrameType, z.ZodType>>): DecodeResult<T> {
   const object = parseJsonObject(text);
   if (!object.ok) return object;
@@ -150,32 +124,26 @@ export function decodeFrame(text: string): DecodeResult<Frame> {
   return decodeWith(text, ALL_FRAME_SCHEMAS);
 }
 
-/** Parses an already-decoded JSON value as a request body. Never throws. */
-export function parseRequestBody(value: unknown): DecodeResult<RequestBody> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return fail("not_an_object", "the request body must be a JSON object");
-  }
-  const checked = RequestBodySchema.safeParse(value);
-  if (!checked.success) return fail("invalid_frame", `invalid request body: ${describeIssues(checked.error)}`);
-  return { ok: true, value: checked.data };
-}
-
-/** Decodes the body frame (the first text frame of a stream). Never throws. */
-export function decodeBody(text: string): DecodeResult<RequestBody> {
-  const object = parseJsonObject(text);
-  if (!object.ok)
-    return {
-      ok: false,
-      error: { ...object.error, message: object.error.message.replace("a frame", "the request body") },
-    };
-  return parseRequestBody(object.value);
-}
-
 /** Encodes a frame as its JSON text. Never throws (cycles and BigInts are reported). */
 export function encodeFrame(frame: Frame): EncodeResult {
   try {
     return { ok: true, text: JSON.stringify(frame) };
   } catch (err) {
-    return { ok: false, error: `frame cannot be encoded: ${(err as Error).message}` };
+    return { ok: false, error: `${frame.type} frame cannot be encoded: ${errorMessage(err)}` };
   }
+}
+
+/**
+ * A frame that cannot be encoded as JSON (a cycle, a BigInt in its params…):
+ * the sender's bug, not a closed socket.
+ */
+export class FrameEncodeError extends TypeError {
+  override readonly name = "FrameEncodeError";
+}
+
+/** Encodes a frame as its JSON text; throws FrameEncodeError when it cannot be encoded. */
+export function frameText(frame: Frame): string {
+  const encoded = encodeFrame(frame);
+  if (!encoded.ok) throw new FrameEncodeError(encoded.error);
+  return encoded.text;
 }

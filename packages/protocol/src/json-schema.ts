@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ChunkSchema } from "./schemas/chunk.js";
-import { RequestBodySchema } from "./schemas/body.js";
+import { RequestBodySchema } from "./body/schema.js";
 import {
   AgentMessageFrameSchema,
   CancelFrameSchema,

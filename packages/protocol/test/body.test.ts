@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeBody, parseRequestBody, type DecodeResult, type RequestBody } from "../src/index.js";
+import { type DecodeResult } from "../src/index.js";
+import { decodeBody, parseRequestBody, type RequestBody } from "../src/body/index.js";
 
 function expectError(result: DecodeResult<RequestBody>, kind: string, messagePart: string): void {
   expect(result.ok).toBe(false);

@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  decodeBody,
   decodeClientFrame,
   decodeFrame,
   decodeServerFrame,
+  FrameEncodeError,
   encodeFrame,
+  errorMessage,
+  frameText,
   isInitializeServerResponseResult,
   type ClientFrame,
   type DecodeResult,
   type Frame,
   type ServerFrame,
 } from "../src/index.js";
+import { decodeBody } from "../src/body/index.js";
 import { kind } from "./arbitraries.js";
 
 const FS = kind("acme/files/1.0.0/fs");
@@ -208,6 +211,33 @@ describe("encodeFrame", () => {
   it("reports a BigInt instead of throwing", () => {
     const result = encodeFrame({ type: "server_response", id: 1, result: { n: 10n } });
     expect(result.ok).toBe(false);
+  });
+});
+
+describe("frameText", () => {
+  it("is encodeFrame's text", () => {
+    const frame: Frame = { type: "cancel", id: 3, reason: "gone" };
+    expect(frameText(frame)).toBe(JSON.stringify(frame));
+  });
+
+  it("throws FrameEncodeError, a TypeError naming the frame type, for a frame that cannot be encoded", () => {
+    let thrown: unknown;
+    try {
+      frameText({ type: "server_response", id: 1, result: { n: 10n } });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(FrameEncodeError);
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toMatch(/^server_response frame cannot be encoded: /);
+  });
+});
+
+describe("errorMessage", () => {
+  it("is an Error's message, or any other thrown value as text", () => {
+    expect(errorMessage(new RangeError("out"))).toBe("out");
+    expect(errorMessage("EPIPE")).toBe("EPIPE");
+    expect(errorMessage(undefined)).toBe("undefined");
   });
 });
 

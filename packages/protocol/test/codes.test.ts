@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   CloseCode,
   ConduitErrorCode,
+  ErrorFrameCode,
   JsonRpcErrorCode,
   LIST_KINDS,
   SUBPROTOCOL,
@@ -72,14 +73,29 @@ describe("wireError", () => {
 });
 
 describe("CloseCode", () => {
-  it("has exactly the codes of SPEC §4", () => {
+  it("has the codes of SPEC §4, and the three RFC 6455 codes ws sends or reports itself", () => {
     expect(CloseCode).toEqual({
       Normal: 1000,
       GoingAway: 1001,
+      ProtocolError: 1002,
       BadBody: 1003,
+      Abnormal: 1006,
+      InvalidPayload: 1007,
       Policy: 1008,
       TooLarge: 1009,
       InternalError: 1011,
+    });
+  });
+});
+
+describe("ErrorFrameCode", () => {
+  it("holds the HTTP-like codes of the error frame", () => {
+    expect(ErrorFrameCode).toEqual({
+      InvalidBody: 400,
+      BodyTimeout: 408,
+      LimitExceeded: 429,
+      Internal: 500,
+      ShuttingDown: 503,
     });
   });
 });

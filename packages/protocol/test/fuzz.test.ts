@@ -8,7 +8,6 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   McpKindSchema,
   decodeArgumentsHeader,
-  decodeBody,
   decodeClientFrame,
   decodeFrame,
   decodeServerFrame,
@@ -17,12 +16,12 @@ import {
   isMcpKind,
   mcpKindFromPath,
   parseMcpKind,
-  parseRequestBody,
   type DecodeErrorKind,
   type DecodeResult,
   type Frame,
   type McpArguments,
 } from "../src/index.js";
+import { decodeBody, parseRequestBody } from "../src/body/index.js";
 import { FRAME_TYPES, frameArb, mcpKindArb } from "./arbitraries.js";
 
 /** SPEC: decoder errors are for logs and error frames; they must stay small whatever the input. */

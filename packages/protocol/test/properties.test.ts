@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  decodeBody,
   decodeClientFrame,
   decodeFrame,
   decodeServerFrame,
@@ -9,6 +8,7 @@ import {
   type DecodeErrorKind,
   type DecodeResult,
 } from "../src/index.js";
+import { decodeBody } from "../src/body/index.js";
 import { FRAME_TYPES, clientFrameArb, frameArb, jsonArb, serverFrameArb } from "./arbitraries.js";
 
 const KINDS: readonly DecodeErrorKind[] = ["invalid_json", "not_an_object", "unknown_type", "invalid_frame"];

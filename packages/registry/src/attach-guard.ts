@@ -1,4 +1,4 @@
-import { RegistrationLimitError } from "./conduit-error.js";
+import { RegistrationLimitError } from "./registration-limit-error.js";
 import type { ReverseChannel } from "./reverse-channel.js";
 import type { ReverseChannelRegistry } from "./reverse-channel-registry.js";
 
@@ -22,8 +22,10 @@ export interface ReverseAttachGuardOptions {
 export const DEFAULT_MAX_IDS_PER_SOCKET = 1024;
 
 /**
- * Owns one socket's registrations. `release()` removes every id it registered
- * — only where the id still maps to its own channel — and is idempotent.
+ * Owns one socket's registrations. An id is owned while this guard registered
+ * it and the registry still maps it to this guard's channel (another socket
+ * may take an id over). `release()` removes the owned ids, returns exactly
+ * those, and is idempotent.
  */
 export class ReverseAttachGuard implements Disposable {
   readonly handle: ReverseAttachHandle;
@@ -69,14 +71,27 @@ export class ReverseAttachGuard implements Disposable {
     return true;
   }
 
-  /** Unregisters every id this guard registered; returns them. A second call returns []. */
+  /** Whether `responseId` is registered by this guard and still routes to its channel. */
+  owns(responseId: string): boolean {
+    return this.#ids.has(responseId) && this.#registry.get(responseId) === this.#channel;
+  }
+
+  /** The ids this guard owns now (see `owns`), in registration order. */
+  *ownedIds(): IterableIterator<string> {
+    for (const id of this.#ids) if (this.#registry.get(id) === this.#channel) yield id;
+  }
+
+  /**
+   * Unregisters every id this guard registered and returns exactly the ones it
+   * removed: an id another socket has taken over since stays registered there
+   * and is not returned. A second call returns [].
+   */
   release(): string[] {
     if (this.#released) return [];
     this.#released = true;
-    const ids = [...this.#ids];
-    for (const id of ids) this.#registry.unregister(id, this.#channel);
+    const removed = [...this.#ids].filter((id) => this.#registry.unregister(id, this.#channel));
     this.#ids.clear();
-    return ids;
+    return removed;
   }
 
   [Symbol.dispose](): void {

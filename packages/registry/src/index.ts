@@ -1,9 +1,8 @@
-export { ConduitError, RegistrationLimitError } from "./conduit-error.js";
+export { RegistrationLimitError } from "./registration-limit-error.js";
 export {
   PendingRequests,
   DEFAULT_MAX_PENDING,
   DEFAULT_TIMEOUT_MS,
-  DEFAULT_MAX_TIMEOUT_FACTOR,
   type PendingRequestOptions,
   type PendingRequestsOptions,
 } from "./pending-requests.js";
@@ -22,4 +21,4 @@ export {
   type ReverseAttachGuardOptions,
 } from "./attach-guard.js";
 export { SessionTracker } from "./session-tracker.js";
-export { RelayedRequests, DEFAULT_MAX_RELAYED, type RelayedRequest } from "./relayed-requests.js";
+export { RelayedRequests, type RelayedRequest } from "./relayed-requests.js";

@@ -1,5 +1,11 @@
-import { ConduitErrorCode, type JsonRpcMessage, type RequestId, type ServerResponseFrame } from "@conduit/protocol";
-import { ConduitError } from "./conduit-error.js";
+import {
+  MAX_TIMER_MS,
+  ConduitError,
+  ConduitErrorCode,
+  type JsonRpcMessage,
+  type RequestId,
+  type ServerResponseFrame,
+} from "@conduit/protocol";
 
 export interface PendingRequestOptions {
   /** Milliseconds of silence before the request fails with -32003; every interim message restarts it. */
@@ -43,7 +49,6 @@ export const DEFAULT_MAX_PENDING = 1024;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** How many times the silence timeout a request may last in all when interim messages keep it alive. */
 export const DEFAULT_MAX_TIMEOUT_FACTOR = 10;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The table of server_requests awaiting their server_response on one socket.

@@ -1,5 +1,4 @@
-import { ConduitErrorCode, type ServerResponseFrame } from "@conduit/protocol";
-import { ConduitError } from "./conduit-error.js";
+import { ConduitError, ConduitErrorCode, type ServerResponseFrame } from "@conduit/protocol";
 import type { PendingRequestOptions } from "./pending-requests.js";
 import type { ReverseChannel, ServerRequestInit } from "./reverse-channel.js";
 

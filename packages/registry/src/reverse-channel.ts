@@ -1,20 +1,28 @@
 import {
+  ConduitError,
   ConduitErrorCode,
+  FrameEncodeError,
+  JsonRpcErrorCode,
+  errorMessage,
   type AgentMessageFrame,
   type CancelFrame,
   type JsonRpcMessage,
   type McpKind,
   type ProtocolVersion,
   type RequestId,
+  type ServerFrame,
   type ServerRequestFrame,
   type ServerResponseFrame,
 } from "@conduit/protocol";
-import { ConduitError } from "./conduit-error.js";
 import { PendingRequests, type PendingRequestOptions, type PendingRequestsOptions } from "./pending-requests.js";
 import { RelayedRequests } from "./relayed-requests.js";
 
-/** Writes one text frame to the socket; throws when the socket cannot take it. */
-export type FrameWriter = (text: string) => void;
+/**
+ * Encodes and writes one frame to the socket. Throws FrameEncodeError (from
+ * @conduit/protocol) when the frame cannot be encoded, anything else when the
+ * socket cannot take it.
+ */
+export type FrameWriter = (frame: ServerFrame) => void;
 
 export interface ReverseChannelOptions extends PendingRequestsOptions {
   write: FrameWriter;
@@ -39,8 +47,12 @@ export interface Exchange {
   readonly answer: Promise<ServerResponseFrame>;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+/** Why a server_request was not sent: a frame that cannot be encoded is -32603, anything else a closed channel. */
+function sendFailure(err: unknown): ConduitError {
+  if (err instanceof FrameEncodeError) {
+    return new ConduitError(JsonRpcErrorCode.InternalError, `server_request not sent: ${err.message}`);
+  }
+  return new ConduitError(ConduitErrorCode.ChannelClosed, `reverse channel could not send: ${errorMessage(err)}`);
 }
 
 /**
@@ -113,12 +125,9 @@ export class ReverseChannel {
       headers: init.headers,
     };
     try {
-      this.#write(JSON.stringify(frame));
+      this.#write(frame);
     } catch (err) {
-      this.pending.reject(
-        id,
-        new ConduitError(ConduitErrorCode.ChannelClosed, `reverse channel could not send: ${errorText(err)}`),
-      );
+      this.pending.reject(id, sendFailure(err));
     }
     return { id, answer };
   }
@@ -161,7 +170,7 @@ export class ReverseChannel {
     if (this.protocol !== 2 || this.closed) return false;
     const frame: AgentMessageFrame = { type: "agent_message", mcp, headers, message };
     try {
-      this.#write(JSON.stringify(frame));
+      this.#write(frame);
       return true;
     } catch {
       return false;
@@ -178,7 +187,7 @@ export class ReverseChannel {
     if (this.protocol !== 2 || this.closed) return;
     const frame: CancelFrame = { type: "cancel", id, reason: reason.slice(0, 1024) };
     try {
-      this.#write(JSON.stringify(frame));
+      this.#write(frame);
     } catch {
       // The socket is going away; the attach client drops its work with it.
     }

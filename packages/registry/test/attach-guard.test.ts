@@ -28,7 +28,7 @@ describe("ReverseAttachGuard", () => {
     expect([...guard.ids]).toEqual(["resp_a", "resp_b"]);
   });
 
-  it("release removes only the ids that still map to its own channel", () => {
+  it("release removes and returns only the ids that still map to its own channel", () => {
     const registry = new ReverseChannelRegistry();
     const first = socket(registry);
     const second = socket(registry);
@@ -37,7 +37,10 @@ describe("ReverseAttachGuard", () => {
     second.guard.register("resp_shared");
     expect(registry.get("resp_shared")).toBe(second.channel);
 
-    expect(first.guard.release().sort()).toEqual(["resp_own", "resp_shared"]);
+    expect(first.guard.owns("resp_own")).toBe(true);
+    expect(first.guard.owns("resp_shared")).toBe(false);
+    expect([...first.guard.ownedIds()]).toEqual(["resp_own"]);
+    expect(first.guard.release()).toEqual(["resp_own"]);
     expect(registry.has("resp_own")).toBe(false);
     expect(registry.get("resp_shared")).toBe(second.channel);
 

@@ -1,6 +1,13 @@
-import { decodeServerFrame, parseMcpKind, type McpKind, type ServerRequestFrame } from "@conduit/protocol";
+import {
+  ConduitError,
+  decodeServerFrame,
+  frameText,
+  parseMcpKind,
+  type McpKind,
+  type ServerRequestFrame,
+} from "@conduit/protocol";
 import { expect } from "vitest";
-import { ConduitError, ReverseChannel, type ReverseChannelOptions, type ServerRequestInit } from "../src/index.js";
+import { ReverseChannel, type ReverseChannelOptions, type ServerRequestInit } from "../src/index.js";
 
 export function mcpKind(text: string): McpKind {
   const parsed = parseMcpKind(text);
@@ -23,7 +30,7 @@ export function recordingChannel(options: Omit<ReverseChannelOptions, "write"> =
   frames: string[];
 } {
   const frames: string[] = [];
-  const channel = new ReverseChannel({ ...options, write: (text) => void frames.push(text) });
+  const channel = new ReverseChannel({ ...options, write: (frame) => void frames.push(frameText(frame)) });
   return { channel, frames };
 }
 

@@ -2,11 +2,10 @@
 // interim messages, answers, aborts, cancels, timeouts and channel closes run
 // against the real classes and against a small reference model; after every
 // step both must agree.
-import { ConduitErrorCode, type ServerResponseFrame } from "@conduit/protocol";
+import { ConduitError, ConduitErrorCode, frameText, type ServerResponseFrame } from "@conduit/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
-  ConduitError,
   RegistrationLimitError,
   ReverseAttachGuard,
   ReverseChannel,
@@ -108,10 +107,10 @@ class Model {
     if (this.released[socket]) return [];
     this.released[socket] = true;
     const held = this.held[socket] ?? new Set<string>();
-    const ids = [...held];
-    for (const id of ids) if (this.owner.get(id) === socket) this.owner.delete(id);
+    const removed = [...held].filter((id) => this.owner.get(id) === socket);
+    for (const id of removed) this.owner.delete(id);
     held.clear();
-    return ids;
+    return removed;
   }
 
   pendingOn(channel: number): ModelRequest[] {
@@ -235,7 +234,7 @@ class System {
       const channel = new ReverseChannel({
         maxPending: MAX_PENDING,
         timeoutMs: TIMEOUT_MS,
-        write: (text) => void frames.push(text),
+        write: (frame) => void frames.push(frameText(frame)),
       });
       this.frames.push(frames);
       this.channels.push(channel);

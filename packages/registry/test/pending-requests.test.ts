@@ -1,7 +1,7 @@
 import { getEventListeners } from "node:events";
-import { ConduitErrorCode, type RequestId, type ServerResponseFrame } from "@conduit/protocol";
+import { ConduitError, ConduitErrorCode, type RequestId, type ServerResponseFrame } from "@conduit/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ConduitError, DEFAULT_MAX_PENDING, DEFAULT_TIMEOUT_MS, PendingRequests } from "../src/index.js";
+import { DEFAULT_MAX_PENDING, DEFAULT_TIMEOUT_MS, PendingRequests } from "../src/index.js";
 import { drainReactions, expectConduitError, rejectionOf, watch, type Watched } from "./helpers.js";
 
 function answer(id: RequestId, result: unknown = { ok: id }): ServerResponseFrame {

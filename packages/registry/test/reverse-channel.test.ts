@@ -1,4 +1,4 @@
-import { ConduitErrorCode, OBJECTIVEAI_MCP, type ServerResponseFrame } from "@conduit/protocol";
+import { ConduitErrorCode, JsonRpcErrorCode, OBJECTIVEAI_MCP, frameText, type ServerResponseFrame } from "@conduit/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ReverseChannel } from "../src/index.js";
 import { TOOLS_LIST, expectConduitError, parseServerRequest, recordingChannel, rejectionOf, watch } from "./helpers.js";
@@ -115,10 +115,24 @@ describe("ReverseChannel.request", () => {
     expect(channel.pending.size).toBe(0);
   });
 
+  it("a server_request that cannot be encoded rejects with -32603 naming the encode failure, not -32002", async () => {
+    const written: string[] = [];
+    const channel = new ReverseChannel({ write: (frame) => void written.push(frameText(frame)) });
+    const error = expectConduitError(
+      await rejectionOf(channel.request({ ...TOOLS_LIST, params: { big: 1n } })),
+      JsonRpcErrorCode.InternalError,
+      500,
+    );
+    expect(error.message).toMatch(/^server_request not sent: server_request frame cannot be encoded: .*BigInt/);
+    expect(written).toHaveLength(0);
+    expect(channel.pending.size).toBe(0);
+    expect(channel.closed).toBe(false);
+  });
+
   it("registers the waiter before writing, so a writer that answers synchronously is heard", async () => {
     const channel: ReverseChannel = new ReverseChannel({
-      write: (text) => {
-        const { id } = parseServerRequest(text);
+      write: (frame) => {
+        const { id } = parseServerRequest(frameText(frame));
         expect(channel.deliver({ type: "server_response", id, result: { echoed: id } })).toBe(true);
       },
     });

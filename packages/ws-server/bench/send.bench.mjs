@@ -5,11 +5,11 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
-import { McpListenerRegistry } from "@conduit/listeners";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { SUBPROTOCOL } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { WebSocket } from "ws";
-import { Conduit, createUpgradeHandler } from "../dist/index.js";
+import { AttachedSockets, createUpgradeHandler } from "../dist/index.js";
 
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 200_000);
 const ROUNDS = 3;
@@ -26,9 +26,9 @@ function makeChunk(i) {
   };
 }
 
-const conduit = new Conduit({
+const conduit = new AttachedSockets({
   registry: new ReverseChannelRegistry(),
-  listeners: new McpListenerRegistry(),
+  streams: socketHooksFor(new SseStreamRegistry()),
   notify: () => {},
   bodyTimeoutMs: 0,
   highWaterMark: HIGH_WATER_MARK,

@@ -1,15 +1,22 @@
-import { encodeFrame, protocolVersionOf, shortId, type Chunk } from "@conduit/protocol";
+import {
+  CloseCode,
+  ErrorFrameCode,
+  frameText,
+  protocolVersionOf,
+  type Chunk,
+  type ClientResponseFrame,
+  type ServerFrame,
+} from "@conduit/protocol";
 import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
 import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from "./body-frame.js";
-import { ErrorFrameCode } from "./error-codes.js";
 import { Heartbeat } from "./heartbeat.js";
 import { InvalidFrames } from "./invalid-frames.js";
 import { clip, errText } from "./logger.js";
-import type { ResolvedConduitOptions } from "./options.js";
+import type { ResolvedOptions } from "./options.js";
 import { ReceiveLoop } from "./receive-loop.js";
-import { closeReason, errorFrameText } from "./wire.js";
+import { closeReason, errorFrame } from "./wire.js";
 import { closeCodeForWsError } from "./ws-errors.js";
 
 export interface SocketClosed {
@@ -17,7 +24,7 @@ export interface SocketClosed {
   reason: string;
 }
 
-/** One WebSocket taken over by a Conduit (see the README for the life cycle). */
+/** One WebSocket taken over by a AttachedSockets (see the README for the life cycle). */
 export interface AttachedSocket {
   /**
    * Reads the first frame as JSON and validates it. A binary frame, invalid
@@ -34,10 +41,18 @@ export interface AttachedSocket {
    * encoded as JSON (a caller bug).
    */
   send(chunk: Chunk): Promise<boolean>;
-  readonly guard: ReverseAttachGuard;
-  readonly handle: ReverseAttachHandle;
-  readonly channel: ReverseChannel;
-  readonly tracker: SessionTracker;
+  /**
+   * Registers an agent's response id on this socket: the MCP route then
+   * forwards that agent's requests here. False (nothing done) once the socket
+   * ended; throws RegistrationLimitError (@conduit/registry) past `maxIdsPerSocket`.
+   */
+  register(responseId: string): boolean;
+  /** Sets the mcps the stream's body declared: the only ones the MCP route serves for this socket's agents. */
+  declare(mcps: Iterable<string>): void;
+  /** The response ids registered on this socket and still owned by it. */
+  readonly responseIds: ReadonlySet<string>;
+  /** server_requests sent on this socket and still awaiting their answer. */
+  readonly pendingCount: number;
   /** Aborted when the socket ends for any reason. */
   readonly signal: AbortSignal;
   /**
@@ -54,14 +69,12 @@ export interface AttachedSocket {
 
 const RESOLVED_FALSE = Promise.resolve(false);
 
-function chunkFrameText(chunk: Chunk): string {
-  const encoded = encodeFrame({ type: "chunk", data: chunk });
-  if (!encoded.ok) throw new TypeError(encoded.error);
-  return encoded.text;
-}
-
-/** The AttachedSocket implementation; `close` and `terminate` are for Conduit.closeAll. */
-export class ConduitSocket implements AttachedSocket {
+/**
+ * The AttachedSocket implementation. `close` and `terminate` are for
+ * AttachedSockets.closeAll; the parts (guard, channel, tracker) are for the
+ * package and its tests only.
+ */
+export class SocketSession implements AttachedSocket {
   readonly guard: ReverseAttachGuard;
   readonly handle: ReverseAttachHandle;
   readonly channel: ReverseChannel;
@@ -70,7 +83,7 @@ export class ConduitSocket implements AttachedSocket {
   readonly closed: Promise<SocketClosed>;
 
   readonly #socket: WebSocket;
-  readonly #options: ResolvedConduitOptions;
+  readonly #options: ResolvedOptions;
   readonly #abort = new AbortController();
   readonly #body: BodySlot;
   readonly #loop: ReceiveLoop;
@@ -83,13 +96,13 @@ export class ConduitSocket implements AttachedSocket {
   #released = false;
   #protocolErrorCode: number | undefined;
 
-  constructor(socket: WebSocket, options: ResolvedConduitOptions) {
+  constructor(socket: WebSocket, options: ResolvedOptions) {
     this.#socket = socket;
     this.#options = options;
     this.signal = this.#abort.signal;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.channel = new ReverseChannel({
-      write: (text) => this.#writeControl(text),
+      write: (frame) => this.#writeControl(frame),
       maxPending: options.maxPending,
       timeoutMs: options.timeoutMs,
       protocol: protocolVersionOf(socket.protocol),
@@ -101,7 +114,7 @@ export class ConduitSocket implements AttachedSocket {
       options.logger.info({ timeoutMs: options.bodyTimeoutMs }, "no body frame in time");
       void this.fail(
         { code: ErrorFrameCode.BodyTimeout, message: `no body frame within ${options.bodyTimeoutMs} ms` },
-        1008,
+        CloseCode.Policy,
       );
     });
     this.#invalidFrames = new InvalidFrames({
@@ -114,20 +127,19 @@ export class ConduitSocket implements AttachedSocket {
             code: ErrorFrameCode.LimitExceeded,
             message: `too many invalid frames (more than ${options.maxInvalidFrames} per ${options.invalidFrameWindowMs} ms)`,
           },
-          1008,
+          CloseCode.Policy,
         );
       },
     });
     this.#loop = new ReceiveLoop({
       channel: this.channel,
       guard: this.guard,
-      registry: options.registry,
       tracker: this.tracker,
-      listeners: options.listeners,
+      streams: options.streams,
       notify: options.notify,
       elicitationResponse: options.elicitationResponse,
       logger: options.logger,
-      reply: (text) => this.#reply(text),
+      reply: (frame) => this.#reply(frame),
       dropped: (frame) => this.#invalidFrames.drop(frame),
     });
     this.#heartbeat = new Heartbeat({
@@ -144,7 +156,7 @@ export class ConduitSocket implements AttachedSocket {
     socket.on("pong", this.#onPong);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
-    if (socket.readyState === socket.CLOSED) this.#onClose(1006, Buffer.alloc(0));
+    if (socket.readyState === socket.CLOSED) this.#onClose(CloseCode.Abnormal, Buffer.alloc(0));
   }
 
   readBody<T>(validate: BodyValidator<T>): Promise<BodyResult<T>> {
@@ -153,23 +165,39 @@ export class ConduitSocket implements AttachedSocket {
     return this.#readBody(validate);
   }
 
+  register(responseId: string): boolean {
+    return this.guard.register(responseId);
+  }
+
+  declare(mcps: Iterable<string>): void {
+    this.channel.declare(mcps);
+  }
+
+  get responseIds(): ReadonlySet<string> {
+    return this.guard.ids;
+  }
+
+  get pendingCount(): number {
+    return this.channel.pending.size;
+  }
+
   send(chunk: Chunk): Promise<boolean> {
     if (this.#released || this.#socket.readyState !== this.#socket.OPEN) return RESOLVED_FALSE;
     this.tracker.observe(chunk);
     let text: string;
     try {
-      text = chunkFrameText(chunk);
+      text = frameText({ type: "chunk", data: chunk });
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new TypeError(String(err)));
+      return Promise.reject(err as Error);
     }
     return this.#backpressure.write(text);
   }
 
   finish(): Promise<void> {
-    return this.close(1000, "");
+    return this.close(CloseCode.Normal, "");
   }
 
-  fail(error: { code: number; message: string }, closeCode = 1011): Promise<void> {
+  fail(error: { code: number; message: string }, closeCode: number = CloseCode.InternalError): Promise<void> {
     return this.#end(closeCode, error.message, error);
   }
 
@@ -196,7 +224,7 @@ export class ConduitSocket implements AttachedSocket {
   #end(code: number, reason: string, error: { code: number; message: string } | undefined): Promise<void> {
     const socket = this.#socket;
     if (socket.readyState === socket.OPEN) {
-      if (error !== undefined) socket.send(errorFrameText(error));
+      if (error !== undefined) socket.send(frameText(errorFrame(error)));
       try {
         socket.close(code, closeReason(reason));
       } catch (err) {
@@ -210,15 +238,17 @@ export class ConduitSocket implements AttachedSocket {
     return this.closed.then(() => undefined);
   }
 
-  #writeControl(text: string): void {
+  /** The reverse channel's writer: encodes first, so a frame that cannot be encoded throws FrameEncodeError. */
+  #writeControl(frame: ServerFrame): void {
+    const text = frameText(frame);
     if (this.#socket.readyState !== this.#socket.OPEN) throw new Error("the websocket is not open");
     this.#backpressure.writeControl(text);
   }
 
-  #reply(text: string): void {
+  #reply(frame: ClientResponseFrame): void {
     const socket = this.#socket;
     if (socket.readyState !== socket.OPEN) return;
-    this.#backpressure.writeControl(text);
+    this.#backpressure.writeControl(frameText(frame));
     // A client that sends requests without reading the answers would make them pile up without
     // bound: stop reading its frames until they drain, so TCP pushes back on the client instead.
     if (this.#readPaused || socket.bufferedAmount <= this.#options.highWaterMark) return;
@@ -257,7 +287,8 @@ export class ConduitSocket implements AttachedSocket {
   readonly #onClose = (code: number, reason: Buffer): void => {
     this.#release();
     this.#socket.off("message", this.#onMessage);
-    const reported = code === 1006 && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
+    const reported =
+      code === CloseCode.Abnormal && this.#protocolErrorCode !== undefined ? this.#protocolErrorCode : code;
     this.#resolveClosed({ code: reported, reason: reason.toString("utf8") });
   };
 
@@ -265,19 +296,18 @@ export class ConduitSocket implements AttachedSocket {
   #release(): void {
     if (this.#released) return;
     this.#released = true;
-    const { logger, listeners, registry } = this.#options;
+    const { logger, streams } = this.#options;
     this.#heartbeat.stop();
     this.#invalidFrames.summary();
     this.#body.end();
     this.#backpressure.close();
+    // Only the ids this socket still owned: one another socket took over keeps its streams.
     const ids = this.guard.release();
-    for (const id of ids) {
-      // Still registered means another socket took the id over: its streams stay open.
-      if (registry.has(id)) continue;
+    if (ids.length > 0) {
       try {
-        listeners.closeAll(id);
+        streams.onReleased(ids);
       } catch (err) {
-        logger.warn({ responseId: shortId(id), err: errText(err) }, "listener close failed");
+        logger.warn({ ids: ids.length, err: errText(err) }, "onReleased hook failed");
       }
     }
     const failed = this.channel.close("websocket closed before the answer");

@@ -1,6 +1,5 @@
+import { errorMessage, webSocketDataText, CloseCode, ErrorFrameCode } from "@conduit/protocol";
 import type { RawData } from "ws";
-import { ErrorFrameCode } from "./error-codes.js";
-import { rawDataToText } from "./wire.js";
 
 export type BodyValidator<T> = (json: unknown) => { ok: true; value: T } | { ok: false; message: string };
 
@@ -18,10 +17,8 @@ export interface BodyRefusal {
   closeCode: number;
 }
 
-const INVALID_BODY_CLOSE = 1003;
-
 function refuse(message: string): BodyRefusal {
-  return { ok: false, error: { code: ErrorFrameCode.InvalidBody, message }, closeCode: INVALID_BODY_CLOSE };
+  return { ok: false, error: { code: ErrorFrameCode.InvalidBody, message }, closeCode: CloseCode.BadBody };
 }
 
 /** Reads the first frame as a request body. Never throws; a throwing validator is a 500 (close 1011). */
@@ -29,9 +26,9 @@ export function parseBodyFrame<T>(frame: RawFrame, validate: BodyValidator<T>): 
   if (frame.isBinary) return refuse("the body frame must be a text frame");
   let json: unknown;
   try {
-    json = JSON.parse(rawDataToText(frame.data));
+    json = JSON.parse(webSocketDataText(frame.data));
   } catch (err) {
-    return refuse(`the body frame is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    return refuse(`the body frame is not valid JSON: ${errorMessage(err)}`);
   }
   let checked: ReturnType<BodyValidator<T>>;
   try {
@@ -40,7 +37,7 @@ export function parseBodyFrame<T>(frame: RawFrame, validate: BodyValidator<T>): 
     return {
       ok: false,
       error: { code: ErrorFrameCode.Internal, message: "the body could not be validated" },
-      closeCode: 1011,
+      closeCode: CloseCode.InternalError,
     };
   }
   if (!checked.ok) return refuse(checked.message);

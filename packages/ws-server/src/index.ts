@@ -1,15 +1,7 @@
-export { Conduit } from "./conduit.js";
+export { AttachedSockets } from "./attached-sockets.js";
 export type { AttachedSocket, SocketClosed } from "./attached-socket.js";
-export type { ConduitOptions } from "./options.js";
-export { DEFAULTS as CONDUIT_DEFAULTS } from "./options.js";
+export type { AttachedSocketsOptions } from "./options.js";
 export type { BodyResult, BodyValidator } from "./body-frame.js";
 export type { ElicitationResponseHandler, NotifyHandler } from "./receive-loop.js";
-export {
-  createUpgradeHandler,
-  DEFAULT_MAX_PAYLOAD,
-  type AuthenticateResult,
-  type UpgradeHandler,
-  type UpgradeOptions,
-} from "./upgrade.js";
-export { ErrorFrameCode, type ErrorFrameCodeValue } from "./error-codes.js";
-export { silentLogger, type ConduitLogger } from "./logger.js";
+export type { StreamHooks } from "./stream-hooks.js";
+export { createUpgradeHandler, type AuthenticateResult, type UpgradeHandler, type UpgradeOptions } from "./upgrade.js";

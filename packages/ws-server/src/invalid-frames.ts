@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { clip, type ConduitLogger } from "./logger.js";
+import type { Logger } from "@conduit/protocol";
+import { clip } from "./logger.js";
 
 /** One frame after the body that the receive loop could not use and dropped. */
 export interface DroppedFrame {
@@ -14,7 +15,7 @@ export interface InvalidFramesOptions {
   /** Invalid frames a socket may send in a burst, and on average per `windowMs`. */
   max: number;
   windowMs: number;
-  logger: ConduitLogger;
+  logger: Logger;
   /** Runs once, on the first frame past the budget. */
   onExceeded(): void;
   /** Monotonic milliseconds; for tests. */

@@ -1,29 +1,4 @@
-/** The logging shape Conduit needs: pino-compatible (`logger.warn({ obj }, "msg")`). */
-export interface ConduitLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-const noop = (): void => {};
-
-/** Discards everything; the default when no logger is given. */
-export const silentLogger: ConduitLogger = { debug: noop, info: noop, warn: noop, error: noop };
-
-/** Wraps `logger` so that a log call that throws can never escape an event handler or cut a cleanup short. */
-export function safeLogger(logger: ConduitLogger): ConduitLogger {
-  const at =
-    (level: keyof ConduitLogger) =>
-    (obj: object, msg: string): void => {
-      try {
-        logger[level](obj, msg);
-      } catch {
-        // Dropped: losing a log line is better than losing the process or a socket's cleanup.
-      }
-    };
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { errorMessage } from "@conduit/protocol";
 
 /** Client-supplied text in a log line is cut to this many UTF-16 units (SPEC §10). */
 export const LOG_TEXT_MAX = 128;
@@ -48,5 +23,5 @@ export function clipId(id: string | number): string | number {
 
 /** An error's message (or the thrown value as text), clipped. */
 export function errText(err: unknown): string {
-  return clip(err instanceof Error ? err.message : String(err));
+  return clip(errorMessage(err));
 }

@@ -1,11 +1,12 @@
-import type { McpListenerRegistry } from "@conduit/listeners";
+import { MAX_TIMER_MS, safeLogger, silentLogger, type Logger } from "@conduit/protocol";
 import type { ReverseChannelRegistry } from "@conduit/registry";
-import { safeLogger, silentLogger, type ConduitLogger } from "./logger.js";
 import type { ElicitationResponseHandler, NotifyHandler } from "./receive-loop.js";
+import type { StreamHooks } from "./stream-hooks.js";
 
-export interface ConduitOptions {
+export interface AttachedSocketsOptions {
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  /** Where released ids, mcp_list_changed and stream-bound upstream messages go (the caller's GET-SSE streams). */
+  streams: StreamHooks;
   /**
    * The agent_completion_notify handler, called only once the SessionTracker
    * has seen the id in this stream's chunks. Throw or reject with an Error
@@ -44,12 +45,12 @@ export interface ConduitOptions {
   maxInvalidFrames?: number;
   /** The window of `maxInvalidFrames`, in ms. Default 10 000. */
   invalidFrameWindowMs?: number;
-  logger?: ConduitLogger;
+  logger?: Logger;
 }
 
-export interface ResolvedConduitOptions {
+export interface ResolvedOptions {
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  streams: StreamHooks;
   notify: NotifyHandler;
   elicitationResponse: ElicitationResponseHandler | undefined;
   timeoutMs: number;
@@ -61,7 +62,7 @@ export interface ResolvedConduitOptions {
   highWaterMark: number;
   maxInvalidFrames: number;
   invalidFrameWindowMs: number;
-  logger: ConduitLogger;
+  logger: Logger;
 }
 
 export const DEFAULTS = {
@@ -75,9 +76,6 @@ export const DEFAULTS = {
   maxInvalidFrames: 100,
   invalidFrameWindowMs: 10_000,
 } as const;
-
-/** The longest delay a Node timer holds; a longer one fires after 1 ms instead. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function nonNegative(name: string, value: number | undefined, fallback: number, max = Infinity): number {
   const resolved = value ?? fallback;
@@ -104,13 +102,13 @@ function checkHeartbeat(heartbeatMs: number, idleTimeoutMs: number): void {
   }
 }
 
-export function resolveOptions(options: ConduitOptions): ResolvedConduitOptions {
+export function resolveOptions(options: AttachedSocketsOptions): ResolvedOptions {
   const heartbeatMs = nonNegative("heartbeatMs", options.heartbeatMs, DEFAULTS.heartbeatMs, MAX_TIMER_MS);
   const idleTimeoutMs = nonNegative("idleTimeoutMs", options.idleTimeoutMs, DEFAULTS.idleTimeoutMs, MAX_TIMER_MS);
   checkHeartbeat(heartbeatMs, idleTimeoutMs);
   return {
     registry: options.registry,
-    listeners: options.listeners,
+    streams: options.streams,
     notify: options.notify,
     elicitationResponse: options.elicitationResponse,
     timeoutMs: positiveInteger("timeoutMs", options.timeoutMs, DEFAULTS.timeoutMs, MAX_TIMER_MS),

@@ -1,4 +1,6 @@
 import {
+  errorMessage,
+  webSocketDataText,
   ConduitErrorCode,
   JsonRpcErrorCode,
   RequestIdSchema,
@@ -6,9 +8,11 @@ import {
   jsonRpcRequestId,
   shortId,
   type AgentCompletionNotifyFrame,
+  type ClientResponseFrame,
   type ElicitationAction,
   type ElicitationContent,
   type ElicitationResponseFrame,
+  type Logger,
   type UpstreamMessageFrame,
   type DecodeError,
   type McpListChangedFrame,
@@ -16,12 +20,12 @@ import {
   type ServerResponseFrame,
   type WireError,
 } from "@conduit/protocol";
-import type { McpListenerRegistry } from "@conduit/listeners";
-import type { ReverseAttachGuard, ReverseChannel, ReverseChannelRegistry, SessionTracker } from "@conduit/registry";
+import type { ReverseAttachGuard, ReverseChannel, SessionTracker } from "@conduit/registry";
 import type { RawData } from "ws";
 import type { DroppedFrame } from "./invalid-frames.js";
-import { clip, clipId, errText, type ConduitLogger } from "./logger.js";
-import { clientResponseText, rawDataToText } from "./wire.js";
+import { clip, clipId, errText } from "./logger.js";
+import type { StreamHooks } from "./stream-hooks.js";
+import { clientResponseFrame } from "./wire.js";
 
 export type NotifyHandler = (responseId: string, content: string) => void | Promise<void>;
 
@@ -36,15 +40,14 @@ export type ElicitationResponseHandler = (
 export interface ReceiveLoopParts {
   channel: ReverseChannel;
   guard: ReverseAttachGuard;
-  registry: ReverseChannelRegistry;
   tracker: SessionTracker;
-  listeners: McpListenerRegistry;
+  streams: StreamHooks;
   notify: NotifyHandler;
   /** Unset: `elicitation_response` is answered -32601. */
   elicitationResponse: ElicitationResponseHandler | undefined;
-  logger: ConduitLogger;
+  logger: Logger;
   /** Writes one control frame (client_response) if the socket is still open. */
-  reply(text: string): void;
+  reply(frame: ClientResponseFrame): void;
   /** Told of every frame dropped as unusable; it logs and counts them. */
   dropped(frame: DroppedFrame): void;
 }
@@ -88,7 +91,7 @@ export class ReceiveLoop {
     } catch (err) {
       // Anything thrown here would escape the socket's 'message' event and end the process
       // (e.g. a frame nested deeply enough to overflow the stack): log it and drop the frame.
-      this.#parts.dropped({ kind: "thrown", reason: err instanceof Error ? err.message : String(err) });
+      this.#parts.dropped({ kind: "thrown", reason: errorMessage(err) });
     }
   }
 
@@ -97,7 +100,7 @@ export class ReceiveLoop {
       this.#parts.dropped({ kind: "binary", bytes: byteLength(data) });
       return;
     }
-    const text = rawDataToText(data);
+    const text = webSocketDataText(data);
     const decoded = decodeClientFrame(text, this.#parts.channel.protocol);
     if (!decoded.ok) {
       this.#dropped(text, decoded.error);
@@ -128,7 +131,7 @@ export class ReceiveLoop {
       return;
     }
     const responseId = frame.response_id;
-    if (responseId === undefined || !this.#owns(responseId)) {
+    if (responseId === undefined || !this.#parts.guard.owns(responseId)) {
       this.#refuseUpstreamRequest(frame, "no agent on this stream for that response_id");
       return;
     }
@@ -136,12 +139,14 @@ export class ReceiveLoop {
     if (requestId !== undefined) channel.relayed.add(requestId, { responseId, mcp: frame.mcp });
     let delivered = false;
     try {
-      delivered = this.#parts.listeners.deliver(responseId, frame.mcp, frame.session_id, JSON.stringify(message));
-    } catch (err) {
-      this.#parts.logger.warn(
-        { err: err instanceof Error ? err.message : String(err) },
-        "upstream message not delivered",
+      delivered = this.#parts.streams.onUpstreamMessage(
+        responseId,
+        frame.mcp,
+        frame.session_id,
+        JSON.stringify(message),
       );
+    } catch (err) {
+      this.#parts.logger.warn({ err: errText(err) }, "upstream message not delivered");
     }
     if (delivered) return;
     if (requestId !== undefined) channel.relayed.take(requestId, responseId, frame.mcp);
@@ -160,11 +165,6 @@ export class ReceiveLoop {
       {},
       { jsonrpc: "2.0", id, error: { code: ConduitErrorCode.NoReverseChannel, message: `not delivered: ${reason}` } },
     );
-  }
-
-  /** The id is registered by this socket and still routes to its channel. */
-  #owns(responseId: string): boolean {
-    return this.#parts.guard.ids.has(responseId) && this.#parts.registry.get(responseId) === this.#parts.channel;
   }
 
   #serverResponse(frame: ServerResponseFrame): void {
@@ -230,11 +230,10 @@ export class ReceiveLoop {
   #listChanged(frame: McpListChangedFrame): void {
     const { mcp, list } = frame.params;
     let signalled = 0;
-    for (const responseId of this.#parts.guard.ids) {
-      // An id another socket registered since lives there now: its streams are not ours to signal.
-      if (this.#parts.registry.get(responseId) !== this.#parts.channel) continue;
+    // An id another socket registered since lives there now: its streams are not ours to signal.
+    for (const responseId of this.#parts.guard.ownedIds()) {
       try {
-        signalled += this.#parts.listeners.publish(responseId, mcp, list);
+        signalled += this.#parts.streams.onListChanged(responseId, mcp, list);
       } catch (err) {
         // A throwing subscriber must not keep the signal from the other ids.
         this.#parts.logger.warn(
@@ -269,7 +268,7 @@ export class ReceiveLoop {
   }
 
   #answer(id: RequestId, error?: WireError): void {
-    this.#parts.reply(clientResponseText(id, error));
+    this.#parts.reply(clientResponseFrame(id, error));
   }
 }
 

@@ -30,7 +30,7 @@ export interface UpgradeHandler {
   /** For `server.on("upgrade", handler.handle)`. */
   handle(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly wss: WebSocketServer;
-  /** Refuses further upgrades (503) and closes the WebSocketServer; open sockets are left to Conduit.closeAll. */
+  /** Refuses further upgrades (503) and closes the WebSocketServer; open sockets are left to AttachedSockets.closeAll. */
   close(): void;
 }
 

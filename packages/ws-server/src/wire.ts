@@ -1,18 +1,7 @@
-import { encodeFrame, type RequestId, type WireError } from "@conduit/protocol";
-import type { RawData } from "ws";
+import type { ClientResponseFrame, ErrorFrame, RequestId, WireError } from "@conduit/protocol";
 
 /** A WebSocket close reason may hold at most 123 bytes of UTF-8 (RFC 6455 §5.5). */
 const MAX_CLOSE_REASON_BYTES = 123;
-
-export function rawDataToBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
-export function rawDataToText(data: RawData): string {
-  return rawDataToBuffer(data).toString("utf8");
-}
 
 /** Cuts `reason` to what a close frame can carry, never inside a character. */
 export function closeReason(reason: string): string {
@@ -27,20 +16,12 @@ export function closeReason(reason: string): string {
   return out;
 }
 
-function encodeOrThrow(frame: Parameters<typeof encodeFrame>[0]): string {
-  const encoded = encodeFrame(frame);
-  if (!encoded.ok) throw new TypeError(encoded.error);
-  return encoded.text;
+export function errorFrame(error: { code: number; message: string }): ErrorFrame {
+  return { type: "error", error: { code: error.code, message: error.message } };
 }
 
-export function errorFrameText(error: { code: number; message: string }): string {
-  return encodeOrThrow({ type: "error", error: { code: error.code, message: error.message } });
-}
-
-export function clientResponseText(id: RequestId, error?: WireError): string {
-  return encodeOrThrow(
-    error === undefined
-      ? { type: "client_response", id, ok: true }
-      : { type: "client_response", id, ok: false, error: { code: error.code, message: error.message } },
-  );
+export function clientResponseFrame(id: RequestId, error?: WireError): ClientResponseFrame {
+  return error === undefined
+    ? { type: "client_response", id, ok: true }
+    : { type: "client_response", id, ok: false, error: { code: error.code, message: error.message } };
 }

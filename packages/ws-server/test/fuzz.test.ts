@@ -1,7 +1,7 @@
 // Fuzzes the frames after the body on a real attached socket: random text and
 // binary frames, valid and broken client frames, server_responses for unknown,
 // huge and real ids, frames past maxPayload and text that is not UTF-8. A
-// second, well-behaved socket on the same Conduit answers server_requests the
+// second, well-behaved socket on the same AttachedSockets answers server_requests the
 // whole time and must keep getting its own answers.
 import fc from "fast-check";
 import type { Arbitrary } from "fast-check";

@@ -1,19 +1,20 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { McpListenerRegistry } from "@conduit/listeners";
-import { SUBPROTOCOL, parseRequestBody, type Chunk, type RequestBody } from "@conduit/protocol";
+import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
+import { SUBPROTOCOL, type Chunk } from "@conduit/protocol";
+import { parseRequestBody, type RequestBody } from "@conduit/protocol/body";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { WebSocket, type ClientOptions } from "ws";
 import {
-  Conduit,
+  AttachedSockets,
   createUpgradeHandler,
-  type AttachedSocket,
   type BodyValidator,
-  type ConduitOptions,
+  type AttachedSocketsOptions,
   type UpgradeHandler,
   type UpgradeOptions,
 } from "../src/index.js";
+import type { SocketSession } from "../src/attached-socket.js";
 
 export const PATH = "/agent/completions";
 
@@ -40,7 +41,8 @@ export class AsyncQueue<T> {
 }
 
 export interface Accepted {
-  attached: AttachedSocket;
+  /** The implementation behind the public AttachedSocket, so tests reach its guard, channel and tracker. */
+  attached: SocketSession;
   /** The server side `ws` socket (for bufferedAmount). */
   ws: WebSocket;
   req: IncomingMessage;
@@ -49,9 +51,9 @@ export interface Accepted {
 export interface Harness {
   url: string;
   server: Server;
-  conduit: Conduit;
+  conduit: AttachedSockets;
   registry: ReverseChannelRegistry;
-  listeners: McpListenerRegistry;
+  listeners: SseStreamRegistry;
   upgrade: UpgradeHandler;
   accepted: AsyncQueue<Accepted>;
   notifyCalls: Array<{ responseId: string; content: string }>;
@@ -59,7 +61,7 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  conduit?: Partial<ConduitOptions>;
+  conduit?: Partial<AttachedSocketsOptions>;
   upgrade?: Partial<UpgradeOptions>;
 }
 
@@ -74,11 +76,11 @@ export async function closeOpened(): Promise<void> {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const registry = new ReverseChannelRegistry();
-  const listeners = new McpListenerRegistry();
+  const listeners = new SseStreamRegistry();
   const notifyCalls: Array<{ responseId: string; content: string }> = [];
-  const conduit = new Conduit({
+  const conduit = new AttachedSockets({
     registry,
-    listeners,
+    streams: socketHooksFor(listeners),
     notify: (responseId, content) => {
       notifyCalls.push({ responseId, content });
     },
@@ -87,7 +89,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const accepted = new AsyncQueue<Accepted>();
   const upgrade = createUpgradeHandler({
     path: PATH,
-    onConnection: (ws, req) => accepted.push({ attached: conduit.attach(ws), ws, req }),
+    onConnection: (ws, req) => accepted.push({ attached: conduit.attach(ws) as SocketSession, ws, req }),
     ...options.upgrade,
   });
   const server = createServer((_req, res) => {
@@ -218,7 +220,7 @@ export interface LogEntry {
 }
 
 /** A logger that records every entry, for asserting what was logged. */
-export function captureLogger(): { logger: NonNullable<ConduitOptions["logger"]>; entries: LogEntry[] } {
+export function captureLogger(): { logger: NonNullable<AttachedSocketsOptions["logger"]>; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const at =
     (level: LogEntry["level"]) =>

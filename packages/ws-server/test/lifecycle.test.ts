@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ConduitErrorCode, OBJECTIVEAI_MCP } from "@conduit/protocol";
+import { socketHooksFor } from "@conduit/listeners";
 import { RegistrationLimitError, sendServerRequest } from "@conduit/registry";
 import {
   TestClient,
@@ -272,7 +273,7 @@ describe("a logger that throws", () => {
   });
 });
 
-describe("Conduit.closeAll", () => {
+describe("AttachedSockets.closeAll", () => {
   it("closes every socket with 1001 and fails their pending requests with -32002", async () => {
     const h = await start();
     const sockets = [await connect(h), await connect(h)];
@@ -353,39 +354,51 @@ describe("limits", () => {
 
   it("rejects invalid options", async () => {
     const h = await start();
-    const { Conduit } = await import("../src/index.js");
+    const { AttachedSockets } = await import("../src/index.js");
     expect(
-      () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, highWaterMark: -1 }),
+      () =>
+        new AttachedSockets({
+          registry: h.registry,
+          streams: socketHooksFor(h.listeners),
+          notify: () => {},
+          highWaterMark: -1,
+        }),
     ).toThrow(RangeError);
     expect(
-      () => new Conduit({ registry: h.registry, listeners: h.listeners, notify: () => {}, maxPending: 0 }),
+      () =>
+        new AttachedSockets({
+          registry: h.registry,
+          streams: socketHooksFor(h.listeners),
+          notify: () => {},
+          maxPending: 0,
+        }),
     ).toThrow(RangeError);
   });
 
   it("rejects durations a Node timer cannot hold instead of firing them after 1 ms", async () => {
     const h = await start();
-    const { Conduit } = await import("../src/index.js");
-    const base = { registry: h.registry, listeners: h.listeners, notify: () => {} };
+    const { AttachedSockets } = await import("../src/index.js");
+    const base = { registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {} };
     const tooLong = 2 ** 31;
     for (const name of ["timeoutMs", "heartbeatMs", "idleTimeoutMs", "bodyTimeoutMs"] as const) {
-      expect(() => new Conduit({ ...base, [name]: tooLong })).toThrow(RangeError);
+      expect(() => new AttachedSockets({ ...base, [name]: tooLong })).toThrow(RangeError);
       // idleTimeoutMs 0: a heartbeat that long leaves no idle timeout above it.
-      expect(() => new Conduit({ ...base, idleTimeoutMs: 0, [name]: tooLong - 1 })).not.toThrow();
+      expect(() => new AttachedSockets({ ...base, idleTimeoutMs: 0, [name]: tooLong - 1 })).not.toThrow();
     }
   });
 
   it("rejects an idle timeout no ping could be answered within, and invalid-frame budgets that are not positive integers", async () => {
     const h = await start();
-    const { Conduit } = await import("../src/index.js");
-    const base = { registry: h.registry, listeners: h.listeners, notify: () => {} };
-    expect(() => new Conduit({ ...base, heartbeatMs: 0 })).toThrow(/only answered pings count as life/);
-    expect(() => new Conduit({ ...base, heartbeatMs: 30_000, idleTimeoutMs: 30_000 })).toThrow(RangeError);
-    expect(() => new Conduit({ ...base, heartbeatMs: 0, idleTimeoutMs: 0 })).not.toThrow();
-    expect(() => new Conduit({ ...base, heartbeatMs: 100, idleTimeoutMs: 101 })).not.toThrow();
+    const { AttachedSockets } = await import("../src/index.js");
+    const base = { registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {} };
+    expect(() => new AttachedSockets({ ...base, heartbeatMs: 0 })).toThrow(/only answered pings count as life/);
+    expect(() => new AttachedSockets({ ...base, heartbeatMs: 30_000, idleTimeoutMs: 30_000 })).toThrow(RangeError);
+    expect(() => new AttachedSockets({ ...base, heartbeatMs: 0, idleTimeoutMs: 0 })).not.toThrow();
+    expect(() => new AttachedSockets({ ...base, heartbeatMs: 100, idleTimeoutMs: 101 })).not.toThrow();
     for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      expect(() => new Conduit({ ...base, maxInvalidFrames: bad })).toThrow(RangeError);
-      expect(() => new Conduit({ ...base, invalidFrameWindowMs: bad })).toThrow(RangeError);
+      expect(() => new AttachedSockets({ ...base, maxInvalidFrames: bad })).toThrow(RangeError);
+      expect(() => new AttachedSockets({ ...base, invalidFrameWindowMs: bad })).toThrow(RangeError);
     }
-    expect(() => new Conduit({ ...base, maxInvalidFrames: 1, invalidFrameWindowMs: 1 })).not.toThrow();
+    expect(() => new AttachedSockets({ ...base, maxInvalidFrames: 1, invalidFrameWindowMs: 1 })).not.toThrow();
   });
 });

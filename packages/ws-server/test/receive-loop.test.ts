@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  ConduitError,
   ConduitErrorCode,
   JsonRpcErrorCode,
   OBJECTIVEAI_MCP,
   decodeServerFrame,
   type McpKind,
 } from "@conduit/protocol";
-import { ConduitError, sendServerRequest } from "@conduit/registry";
+import { sendServerRequest } from "@conduit/registry";
 import {
   captureLogger,
   chunk,

@@ -1,4 +1,5 @@
-import { shortId, type Chunk, type FinishReason, type RequestBody } from "@conduit/protocol";
+import { shortId, type Chunk, type FinishReason } from "@conduit/protocol";
+import type { RequestBody } from "@conduit/protocol/body";
 import type { Logger } from "../logger.js";
 import { ChunkFactory, type ChunkError } from "./chunk-factory.js";
 import { UsageTotals, type AgentContext, type OpenAiSettings } from "./context.js";

@@ -13,8 +13,6 @@ export interface ChunkError {
   message: string;
 }
 
-export const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-
 /** Builds one agent's chunks: every chunk carries its id, index and a `created` in unix seconds. */
 export class ChunkFactory {
   constructor(

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { Chunk, McpKind, RequestBody, Usage } from "@conduit/protocol";
+import type { Chunk, McpKind, Usage } from "@conduit/protocol";
+import type { RequestBody } from "@conduit/protocol/body";
 import type { Logger } from "../logger.js";
 import type { ChunkFactory } from "./chunk-factory.js";
 import type { ElicitationDesk } from "./elicitations.js";

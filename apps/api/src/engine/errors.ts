@@ -1,3 +1,5 @@
+import { errorMessage } from "@conduit/protocol";
+
 /** A failure inside one agent; it ends that agent with finish_reason "error" and this code. */
 export class AgentError extends Error {
   override readonly name: string = "AgentError";
@@ -12,7 +14,7 @@ export class AgentError extends Error {
 
 export function toAgentError(err: unknown): AgentError {
   if (err instanceof AgentError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return new AgentError("internal", message);
 }
 

@@ -9,8 +9,17 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { AgentError } from "./errors.js";
-import { Header, encodeArgumentsHeader, mcpKindToPath, type McpArguments, type McpKind } from "@conduit/protocol";
 import { readRouteError } from "@conduit/mcp-route";
+import {
+  errorMessage,
+  withTimeout,
+  MAX_TIMER_MS,
+  Header,
+  encodeArgumentsHeader,
+  mcpKindToPath,
+  type McpArguments,
+  type McpKind,
+} from "@conduit/protocol";
 import type { McpProgress } from "./tool-progress.js";
 import type { UpstreamRequestHandlers } from "./upstream-requests.js";
 
@@ -58,7 +67,6 @@ const CLIENT_INFO = { name: "conduit-agent", version: "0.1.0" };
 
 /** A call that reports progress may last this many times its silence timeout in all (the conduit's own factor). */
 const PROGRESS_TOTAL_FACTOR = 10;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The JSON-RPC code of a failed MCP request, as mcp-route reads it (the
@@ -67,18 +75,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 function toCallError(err: unknown, mcp: McpKind): McpCallError {
   if (err instanceof McpCallError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const own = err instanceof Error && "code" in err && typeof err.code === "number" ? err.code : undefined;
   const code = readRouteError(err)?.code ?? own ?? "mcp_error";
   return new McpCallError(code, `MCP ${mcp} failed: ${message}`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -271,9 +271,8 @@ export class AgentMcpClients {
       pending.map(async (connecting) => {
         const connection = await connecting.catch(() => undefined);
         if (!connection) return;
-        await withTimeout(
-          connection.transport.terminateSession().catch(() => undefined),
-          closeTimeoutMs,
+        await withTimeout(connection.transport.terminateSession(), closeTimeoutMs, () => new Error("timed out")).catch(
+          () => undefined,
         );
         await connection.client.close().catch(() => undefined);
       }),

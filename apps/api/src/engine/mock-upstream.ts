@@ -1,5 +1,5 @@
 import { setImmediate as nextLoopTurn } from "node:timers/promises";
-import type { Agent } from "@conduit/protocol";
+import type { Agent } from "@conduit/protocol/body";
 import { contentSlices, isBigContent } from "./content-slices.js";
 import { deliverNotifications, mintToolCallId, runToolCall, type AgentContext } from "./context.js";
 import type { UpstreamResult } from "./upstream.js";

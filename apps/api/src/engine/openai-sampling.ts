@@ -1,4 +1,5 @@
-import type { Agent } from "@conduit/protocol";
+import { errorMessage } from "@conduit/protocol";
+import type { Agent } from "@conduit/protocol/body";
 import {
   ErrorCode,
   McpError,
@@ -99,14 +100,14 @@ export async function sampleWithModel(
       signal,
     });
   } catch (err) {
-    throw samplingFailed(err instanceof Error ? err.message : String(err));
+    throw samplingFailed(errorMessage(err));
   }
   if (!response.ok) throw samplingFailed(`HTTP ${response.status}: ${await readErrorBody(response)}`);
   let payload: unknown;
   try {
     payload = await response.json();
   } catch (err) {
-    throw samplingFailed(`the model's answer is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw samplingFailed(`the model's answer is not JSON: ${errorMessage(err)}`);
   }
   if (!isObject(payload)) throw samplingFailed("the model's answer is not a JSON object");
   if (isObject(payload.error)) throw samplingFailed(JSON.stringify(payload.error).slice(0, 2000));

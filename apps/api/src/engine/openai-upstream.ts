@@ -1,4 +1,5 @@
-import type { Agent, McpKind } from "@conduit/protocol";
+import { errorMessage, type McpKind } from "@conduit/protocol";
+import type { Agent } from "@conduit/protocol/body";
 import {
   deliverNotifications,
   runToolCall,
@@ -141,10 +142,7 @@ async function streamCompletion(ctx: AgentContext, agent: OpenAiAgent, tools: Fu
     });
   } catch (err) {
     ctx.signal.throwIfAborted();
-    throw new AgentError(
-      "upstream_unreachable",
-      `upstream request failed: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new AgentError("upstream_unreachable", `upstream request failed: ${errorMessage(err)}`);
   }
   if (!response.ok) {
     throw new AgentError(
@@ -179,10 +177,7 @@ async function streamCompletion(ctx: AgentContext, agent: OpenAiAgent, tools: Fu
       payload = await response.json();
     } catch (err) {
       ctx.signal.throwIfAborted();
-      throw new AgentError(
-        "upstream_stream",
-        `upstream sent invalid JSON: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      throw new AgentError("upstream_stream", `upstream sent invalid JSON: ${errorMessage(err)}`);
     }
     await handle(payload);
   } else {
@@ -221,10 +216,7 @@ async function readEventStream(
         read = await reader.read();
       } catch (err) {
         ctx.signal.throwIfAborted();
-        throw new AgentError(
-          "upstream_stream",
-          `upstream stream broke: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        throw new AgentError("upstream_stream", `upstream stream broke: ${errorMessage(err)}`);
       }
       if (read.done) {
         await dispatch(parser.push(decoder.decode()).concat(parser.end()));

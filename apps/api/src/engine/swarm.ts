@@ -1,4 +1,5 @@
-import { mintResponseId, type Chunk, type FinishReason, type RequestBody } from "@conduit/protocol";
+import { mintResponseId, type Chunk, type FinishReason } from "@conduit/protocol";
+import type { RequestBody } from "@conduit/protocol/body";
 import { runAgent, type EngineDeps } from "./agent.js";
 
 export interface SwarmOptions {

@@ -1,4 +1,4 @@
-import type { Agent } from "@conduit/protocol";
+import type { Agent } from "@conduit/protocol/body";
 import {
   McpError,
   type CreateMessageRequestParams,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Chunk } from "@conduit/protocol";
+import { errorMessage, type Chunk } from "@conduit/protocol";
 import { startSwarm, swarmSummary } from "../engine/swarm.js";
 import type { EngineDeps } from "../engine/agent.js";
 import { ResponseWriter, readBody, sendError } from "../http.js";
@@ -44,7 +44,7 @@ export async function handleCompletionsPost(
   try {
     json = JSON.parse(read.text);
   } catch (err) {
-    sendError(res, 400, `the request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    sendError(res, 400, `the request body is not valid JSON: ${errorMessage(err)}`);
     return;
   }
   const checked = validateRequestBody(json, deps.maxSwarm);

@@ -1,5 +1,6 @@
 import { RegistrationLimitError, type ConduitSession } from "@conduit/host";
-import type { Chunk, RequestBody } from "@conduit/protocol";
+import { errorMessage, CloseCode, ErrorFrameCode, type Chunk } from "@conduit/protocol";
+import type { RequestBody } from "@conduit/protocol/body";
 import type { EngineDeps } from "../engine/agent.js";
 import { startSwarm, swarmSummary, type Swarm } from "../engine/swarm.js";
 import type { Logger } from "../logger.js";
@@ -13,16 +14,12 @@ export interface CompletionsWsDeps {
   logger: Logger;
 }
 
-/** Error frame codes (HTTP semantics, as the WebSocket endpoint uses them). */
-const LIMIT_EXCEEDED = 429;
-const INTERNAL = 500;
-
 function startOn(socket: ConduitSession, deps: CompletionsWsDeps, body: RequestBody): Swarm {
   const emit = async (chunk: Chunk): Promise<void> => {
     try {
       await socket.send(chunk);
     } catch (err) {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "chunk could not be sent");
+      deps.logger.error({ err: errorMessage(err) }, "chunk could not be sent");
     }
   };
   return startSwarm(deps.engine, {
@@ -53,10 +50,16 @@ export async function handleCompletionsSocket(socket: ConduitSession, deps: Comp
     swarm = startOn(socket, deps, read.value);
   } catch (err) {
     if (err instanceof RegistrationLimitError) {
-      await socket.fail({ code: LIMIT_EXCEEDED, message: `${err.message} (MAX_IDS_PER_SOCKET)` }, 1008);
+      await socket.fail(
+        { code: ErrorFrameCode.LimitExceeded, message: `${err.message} (MAX_IDS_PER_SOCKET)` },
+        CloseCode.Policy,
+      );
     } else {
-      deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm could not start");
-      await socket.fail({ code: INTERNAL, message: "the swarm could not start" }, 1011);
+      deps.logger.error({ err: errorMessage(err) }, "swarm could not start");
+      await socket.fail(
+        { code: ErrorFrameCode.Internal, message: "the swarm could not start" },
+        CloseCode.InternalError,
+      );
     }
     return;
   }
@@ -65,8 +68,11 @@ export async function handleCompletionsSocket(socket: ConduitSession, deps: Comp
     const reasons = await swarm.done;
     deps.logger.info(swarmSummary("ws", read.value, reasons, started), "swarm finished");
   } catch (err) {
-    deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, "swarm failed");
-    await socket.fail({ code: INTERNAL, message: "internal error while running the swarm" }, 1011);
+    deps.logger.error({ err: errorMessage(err) }, "swarm failed");
+    await socket.fail(
+      { code: ErrorFrameCode.Internal, message: "internal error while running the swarm" },
+      CloseCode.InternalError,
+    );
     return;
   }
   // During shutdown host.close closes with 1001; a 1000 here would tell the client the stream completed.

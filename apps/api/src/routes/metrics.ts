@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { sendError } from "../http.js";
 import type { Metrics } from "../metrics.js";
+import { errorMessage } from "@conduit/protocol";
 
 /** Prometheus text exposition of this server's registry. */
 export async function handleMetrics(res: ServerResponse, metrics: Metrics): Promise<void> {
@@ -10,6 +11,6 @@ export async function handleMetrics(res: ServerResponse, metrics: Metrics): Prom
     res.writeHead(200, { "content-type": metrics.contentType, "cache-control": "no-store" });
     res.end(text);
   } catch (err) {
-    sendError(res, 500, `metrics failed: ${err instanceof Error ? err.message : String(err)}`);
+    sendError(res, 500, `metrics failed: ${errorMessage(err)}`);
   }
 }

@@ -1,4 +1,4 @@
-import { parseRequestBody, type RequestBody } from "@conduit/protocol";
+import { parseRequestBody, type RequestBody } from "@conduit/protocol/body";
 
 export type BodyCheck = { ok: true; value: RequestBody } | { ok: false; message: string };
 

@@ -1,5 +1,5 @@
 import type { Chunk, ElicitationAction, ElicitationContent } from "@conduit/protocol";
-import { ConduitClientError } from "../errors.js";
+import { ConduitError } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { AttachSession, Logger } from "../types.js";
 import { describeElicitation } from "./printer.js";
@@ -140,7 +140,7 @@ export class ElicitationAnswers {
     session.respondElicitation(waiting.responseId, waiting.elicitationId, answer.action, answer.content).then(
       () => log("info", `elicitation ${waiting.elicitationId} answered: ${answer.action}`),
       (error: unknown) => {
-        const code = error instanceof ConduitClientError ? ` (${error.code})` : "";
+        const code = error instanceof ConduitError ? ` (${error.code})` : "";
         log(
           "error",
           `answer to elicitation ${waiting.elicitationId} failed${code}: ${forLog((error as Error).message)}`,

@@ -1,7 +1,7 @@
 import { createInterface, type Interface } from "node:readline";
 import { shortId } from "@conduit/protocol";
 import { attach } from "../attach.js";
-import { ConduitClientError, errorMessage } from "../errors.js";
+import { ConduitError, errorMessage } from "../errors.js";
 import { forLog } from "../log-text.js";
 import { toWebSocketUrl } from "../options.js";
 import type { AttachEvent, AttachSession, Logger } from "../types.js";
@@ -182,7 +182,7 @@ function readNotifyLines(
     session.notify(responseId, parsed.content).then(
       () => log("info", `notify delivered to ${label}`),
       (error: unknown) => {
-        const code = error instanceof ConduitClientError ? ` (${error.code})` : "";
+        const code = error instanceof ConduitError ? ` (${error.code})` : "";
         log("error", `notify to ${label} failed${code}: ${forLog((error as Error).message)}`);
       },
     );

@@ -1,9 +1,10 @@
+import { withTimeout } from "@conduit/protocol";
 import type { McpArguments, McpKind } from "@conduit/protocol";
 import { errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { HttpTransport } from "./http.js";
-import { JsonRpcPeer, withTimeout, type UpstreamMessage } from "./jsonrpc-peer.js";
+import { JsonRpcPeer, type UpstreamMessage } from "./jsonrpc-peer.js";
 import { StdioTransport } from "./stdio.js";
 
 export interface OpenUpstreamOptions {

@@ -1,4 +1,6 @@
 import {
+  MAX_TIMER_MS,
+  withTimeout,
   CANCELLED_NOTIFICATION,
   ConduitErrorCode,
   JsonRpcErrorCode,
@@ -7,7 +9,7 @@ import {
   subscriptionIdOf,
   type JsonRpcMessage,
 } from "@conduit/protocol";
-import { ConduitClientError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
+import { ConduitError, UpstreamRpcError, errorMessage, upstreamFailed } from "../errors.js";
 import { forLog } from "../log-text.js";
 import type { Logger } from "../types.js";
 import type { UpstreamTransport } from "./transport.js";
@@ -62,7 +64,6 @@ export interface JsonRpcPeerOptions {
 
 /** How many times its silence timeout a request may last in all while interim messages keep it alive. */
 const MAX_TIMEOUT_FACTOR = 10;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A call in flight: its upstream-side id (for cancel) and its answer. */
 export interface UpstreamCall {
@@ -130,7 +131,7 @@ export class JsonRpcPeer {
     return this.#transport.start();
   }
 
-  /** Resolves with the upstream's result; rejects with UpstreamRpcError or a -32004 ConduitClientError. */
+  /** Resolves with the upstream's result; rejects with UpstreamRpcError or a -32004 ConduitError. */
   request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     return this.call(method, params, timeoutMs).answer;
   }
@@ -195,7 +196,7 @@ export class JsonRpcPeer {
   cancel(id: number, reason: string, timeoutMs: number): boolean {
     if (!this.#pending.has(id)) return false;
     this.#transport.abort?.(id);
-    this.#settle(id, new ConduitClientError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
+    this.#settle(id, new ConduitError(ConduitErrorCode.Cancelled, `cancelled: ${reason}`));
     this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason }, timeoutMs).catch(() => undefined);
     return true;
   }
@@ -286,7 +287,7 @@ export class JsonRpcPeer {
       this.#relay(torn.pending, message);
       this.#settle(
         torn.id,
-        new ConduitClientError(ConduitErrorCode.Cancelled, "cancelled: the upstream tore the subscription down"),
+        new ConduitError(ConduitErrorCode.Cancelled, "cancelled: the upstream tore the subscription down"),
       );
       return;
     }
@@ -398,15 +399,6 @@ function restoreProgressToken(message: UpstreamMessage, pending: Pending): Upstr
   if (message.method !== PROGRESS_NOTIFICATION) return message;
   const params = message.params as Record<string, unknown>;
   return { ...message, params: { ...params, progressToken: pending.progressToken } };
-}
-
-/** `promise`, or a rejection with `onTimeout()` once `ms` passed first. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function withParams(message: { jsonrpc: "2.0"; id?: number; method: string }, params: unknown): JsonRpcMessage {

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { McpArgumentsSchema, McpKindSchema } from "./common.js";
-import { ElicitationContentSchema } from "./elicitation.js";
+import { McpArgumentsSchema, McpKindSchema } from "../schemas/common.js";
+import { ElicitationContentSchema } from "../schemas/elicitation.js";
 
 export const MockToolCallSchema = z.object({
   mcp: McpKindSchema,

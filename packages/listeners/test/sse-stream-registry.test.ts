@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import type { Mock } from "vitest";
 import { LIST_KINDS, OBJECTIVEAI_MCP, parseMcpKind } from "@conduit/protocol";
 import type { ListKind, McpKind } from "@conduit/protocol";
-import { McpListenerRegistry } from "../src/index.js";
+import { SseStreamRegistry, socketHooksFor } from "../src/index.js";
 import type { SubscriptionHandlers } from "../src/index.js";
 
 function kind(text: string): McpKind {
@@ -19,9 +19,9 @@ function handlers(): MockHandlers {
   return { onPending: vi.fn<() => void>(), onClose: vi.fn<() => void>() };
 }
 
-describe("McpListenerRegistry", () => {
+describe("SseStreamRegistry", () => {
   it("delivers a published signal through take()", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const h = handlers();
     const sub = registry.subscribe("id-1", OBJECTIVEAI_MCP, h);
     expect(sub).not.toBeNull();
@@ -37,7 +37,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("coalesces repeated signals of one kind and calls onPending once", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const h = handlers();
     const sub = registry.subscribe("id-1", OBJECTIVEAI_MCP, h);
     for (let i = 0; i < 1000; i += 1) registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
@@ -47,7 +47,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("calls onPending again once take() has emptied the subscription", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const h = handlers();
     const sub = registry.subscribe("id-1", OBJECTIVEAI_MCP, h);
     registry.publish("id-1", OBJECTIVEAI_MCP, "tools");
@@ -60,7 +60,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("returns pending kinds in LIST_KINDS order whatever the publish order", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const sub = registry.subscribe("id-1", FS, handlers());
     registry.publish("id-1", FS, "prompts");
     registry.publish("id-1", FS, "tools");
@@ -71,7 +71,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("keeps at most one pending signal per kind under 100k publishes", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const h = handlers();
     const sub = registry.subscribe("id-1", FS, h);
     const kinds: readonly ListKind[] = LIST_KINDS;
@@ -82,7 +82,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("signals every subscriber of a key, and only that key", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const a = handlers();
     const b = handlers();
     const other = handlers();
@@ -99,7 +99,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("returns 0 when publishing to a key nobody listens on", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     expect(registry.publish("nobody", OBJECTIVEAI_MCP, "tools")).toBe(0);
     registry.subscribe("id-1", OBJECTIVEAI_MCP, handlers());
     expect(registry.publish("id-1", FS, "tools")).toBe(0);
@@ -108,7 +108,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("counts subscribers overall, per id and per (id, mcp)", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     registry.subscribe("id-1", OBJECTIVEAI_MCP, handlers());
     registry.subscribe("id-1", OBJECTIVEAI_MCP, handlers());
     registry.subscribe("id-1", FS, handlers());
@@ -122,7 +122,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("closeAll closes every subscription of the id, runs onClose and empties the registry", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const a = handlers();
     const b = handlers();
     const kept = handlers();
@@ -156,7 +156,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("close() is idempotent, does not run onClose and stops signals", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const h = handlers();
     const sub = registry.subscribe("id-1", OBJECTIVEAI_MCP, h);
     registry.subscribe("id-1", OBJECTIVEAI_MCP, handlers());
@@ -172,7 +172,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("removes a key when its last subscriber leaves", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const first = registry.subscribe("id-1", FS, handlers());
     const second = registry.subscribe("id-1", FS, handlers());
     expect(registry.keyCount).toBe(1);
@@ -187,7 +187,7 @@ describe("McpListenerRegistry", () => {
   });
 
   it("refuses a subscription past maxSubscribersPerId over all mcps of the id", () => {
-    const registry = new McpListenerRegistry({ maxSubscribersPerId: 2 });
+    const registry = new SseStreamRegistry({ maxSubscribersPerId: 2 });
     const first = registry.subscribe("id-1", OBJECTIVEAI_MCP, handlers());
     expect(registry.subscribe("id-1", FS, handlers())).not.toBeNull();
     expect(registry.subscribe("id-1", FS, handlers())).toBeNull();
@@ -200,20 +200,20 @@ describe("McpListenerRegistry", () => {
   });
 
   it("allows 16 subscribers per id by default", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     for (let i = 0; i < 16; i += 1) expect(registry.subscribe("id-1", FS, handlers())).not.toBeNull();
     expect(registry.subscribe("id-1", OBJECTIVEAI_MCP, handlers())).toBeNull();
     expect(registry.subscriberCount()).toBe(16);
   });
 
   it("rejects an invalid maxSubscribersPerId", () => {
-    expect(() => new McpListenerRegistry({ maxSubscribersPerId: -1 })).toThrow(RangeError);
-    expect(() => new McpListenerRegistry({ maxSubscribersPerId: 1.5 })).toThrow(RangeError);
-    expect(new McpListenerRegistry({ maxSubscribersPerId: 0 }).subscribe("id-1", FS, handlers())).toBeNull();
+    expect(() => new SseStreamRegistry({ maxSubscribersPerId: -1 })).toThrow(RangeError);
+    expect(() => new SseStreamRegistry({ maxSubscribersPerId: 1.5 })).toThrow(RangeError);
+    expect(new SseStreamRegistry({ maxSubscribersPerId: 0 }).subscribe("id-1", FS, handlers())).toBeNull();
   });
 
   it("signals every subscriber even when one onPending throws", () => {
-    const registry = new McpListenerRegistry();
+    const registry = new SseStreamRegistry();
     const good = handlers();
     registry.subscribe("id-1", FS, {
       onPending: () => {
@@ -227,8 +227,8 @@ describe("McpListenerRegistry", () => {
   });
 
   it("lets an onClose handler subscribe the same id again", () => {
-    const registry = new McpListenerRegistry({ maxSubscribersPerId: 1 });
-    let again: ReturnType<McpListenerRegistry["subscribe"]> = null;
+    const registry = new SseStreamRegistry({ maxSubscribersPerId: 1 });
+    let again: ReturnType<SseStreamRegistry["subscribe"]> = null;
     registry.subscribe("id-1", FS, {
       onPending: () => {},
       onClose: () => {
@@ -239,5 +239,37 @@ describe("McpListenerRegistry", () => {
     expect(again).not.toBeNull();
     expect(registry.subscriberCount("id-1", FS)).toBe(1);
     expect(registry.keyCount).toBe(1);
+  });
+});
+
+describe("socketHooksFor", () => {
+  it("closes every released id's streams even when one id's handler throws, then rethrows", () => {
+    const streams = new SseStreamRegistry();
+    const hooks = socketHooksFor(streams);
+    const closed: string[] = [];
+    streams.subscribe("resp_a", OBJECTIVEAI_MCP, {
+      onPending: () => {},
+      onClose: () => {
+        throw new Error("handler a");
+      },
+    });
+    streams.subscribe("resp_b", OBJECTIVEAI_MCP, { onPending: () => {}, onClose: () => closed.push("resp_b") });
+    streams.subscribe("resp_kept", OBJECTIVEAI_MCP, { onPending: () => {} });
+
+    expect(() => hooks.onReleased(["resp_a", "resp_b"])).toThrow("handler a");
+    expect(closed).toEqual(["resp_b"]);
+    expect(streams.subscriberCount("resp_a") + streams.subscriberCount("resp_b")).toBe(0);
+    expect(streams.subscriberCount("resp_kept")).toBe(1);
+  });
+
+  it("publishes list_changed and delivers upstream messages through the registry", () => {
+    const streams = new SseStreamRegistry();
+    const hooks = socketHooksFor(streams);
+    const subscription = streams.subscribe("resp_a", OBJECTIVEAI_MCP, { onPending: () => {} });
+    expect(hooks.onListChanged("resp_a", OBJECTIVEAI_MCP, "tools")).toBe(1);
+    expect(hooks.onUpstreamMessage("resp_a", OBJECTIVEAI_MCP, undefined, '{"jsonrpc":"2.0","method":"x"}')).toBe(true);
+    expect(hooks.onUpstreamMessage("resp_none", OBJECTIVEAI_MCP, undefined, "{}")).toBe(false);
+    expect(subscription?.take()).toEqual(["tools"]);
+    expect(subscription?.takeMessages()).toEqual(['{"jsonrpc":"2.0","method":"x"}']);
   });
 });

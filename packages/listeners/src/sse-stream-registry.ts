@@ -1,9 +1,10 @@
 import type { ListKind, McpKind } from "@conduit/protocol";
+import { rethrowAll } from "./rethrow-all.js";
 import { ReplayStore, type ReplayStoreOptions } from "./replay-store.js";
 import { Subscription, listBit } from "./subscription.js";
-import type { ListChangedSubscription, SubscriptionHandlers, SubscriptionOptions } from "./subscription.js";
+import type { SseSubscription, SubscriptionHandlers, SubscriptionOptions } from "./subscription.js";
 
-export interface McpListenerRegistryOptions {
+export interface SseStreamRegistryOptions {
   /** Live subscriptions one response id may hold over all its mcps (default 16). */
   maxSubscribersPerId?: number;
   /** Bounds of the Last-Event-ID replay store. */
@@ -18,7 +19,7 @@ interface IdEntry {
 }
 
 /** Per (responseId, mcp) fan-out of list_changed signals to open GET-SSE streams. */
-export class McpListenerRegistry {
+export class SseStreamRegistry {
   /** What each GET stream wrote recently, for clients that reconnect with Last-Event-ID. */
   readonly replay: ReplayStore;
   readonly #maxPerId: number;
@@ -26,7 +27,7 @@ export class McpListenerRegistry {
   #total = 0;
   #keys = 0;
 
-  constructor(options: McpListenerRegistryOptions = {}) {
+  constructor(options: SseStreamRegistryOptions = {}) {
     const max = options.maxSubscribersPerId ?? DEFAULT_MAX_SUBSCRIBERS_PER_ID;
     if (!Number.isInteger(max) || max < 0) {
       throw new RangeError(`maxSubscribersPerId must be a non-negative integer, got ${String(max)}`);
@@ -41,7 +42,7 @@ export class McpListenerRegistry {
     mcp: McpKind,
     handlers: SubscriptionHandlers,
     options: SubscriptionOptions = {},
-  ): ListChangedSubscription | null {
+  ): SseSubscription | null {
     let entry = this.#byId.get(responseId);
     if ((entry?.count ?? 0) >= this.#maxPerId) return null;
     if (entry === undefined) {
@@ -77,7 +78,7 @@ export class McpListenerRegistry {
         errors.push(error);
       }
     }
-    rethrow(errors);
+    rethrowAll(errors);
     return signalled;
   }
 
@@ -120,7 +121,7 @@ export class McpListenerRegistry {
         }
       }
     }
-    rethrow(errors);
+    rethrowAll(errors);
     return entry.count;
   }
 
@@ -151,10 +152,4 @@ export class McpListenerRegistry {
     }
     if (entry.count === 0) this.#byId.delete(subscription.responseId);
   }
-}
-
-// A throwing handler must not stop the others; errors surface once every handler ran.
-function rethrow(errors: unknown[]): void {
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, "listener handlers threw");
 }

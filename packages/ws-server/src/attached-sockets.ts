@@ -1,18 +1,17 @@
+import { CloseCode, ErrorFrameCode } from "@conduit/protocol";
 import type { WebSocket } from "ws";
-import { ConduitSocket, type AttachedSocket } from "./attached-socket.js";
-import { ErrorFrameCode } from "./error-codes.js";
-import { resolveOptions, type ConduitOptions, type ResolvedConduitOptions } from "./options.js";
+import { SocketSession, type AttachedSocket } from "./attached-socket.js";
+import { resolveOptions, type AttachedSocketsOptions, type ResolvedOptions } from "./options.js";
 
-const GOING_AWAY = 1001;
 const SHUTTING_DOWN = "server shutting down";
 
 /** Takes over accepted WebSockets and tracks them for shutdown. */
-export class Conduit {
-  readonly #options: ResolvedConduitOptions;
-  readonly #sockets = new Set<ConduitSocket>();
+export class AttachedSockets {
+  readonly #options: ResolvedOptions;
+  readonly #sockets = new Set<SocketSession>();
   #shuttingDown = false;
 
-  constructor(options: ConduitOptions) {
+  constructor(options: AttachedSocketsOptions) {
     this.#options = resolveOptions(options);
   }
 
@@ -21,9 +20,9 @@ export class Conduit {
    * After closeAll() began, the socket is refused: error 503, close 1001.
    */
   attach(socket: WebSocket): AttachedSocket {
-    const attached = new ConduitSocket(socket, this.#options);
+    const attached = new SocketSession(socket, this.#options);
     if (this.#shuttingDown) {
-      void attached.fail({ code: ErrorFrameCode.ShuttingDown, message: SHUTTING_DOWN }, GOING_AWAY);
+      void attached.fail({ code: ErrorFrameCode.ShuttingDown, message: SHUTTING_DOWN }, CloseCode.GoingAway);
       return attached;
     }
     this.#sockets.add(attached);
@@ -39,7 +38,7 @@ export class Conduit {
   /** Server requests awaiting an answer, summed over every open socket (for metrics). */
   get pendingCount(): number {
     let pending = 0;
-    for (const socket of this.#sockets) pending += socket.channel.pending.size;
+    for (const socket of this.#sockets) pending += socket.pendingCount;
     return pending;
   }
 
@@ -48,7 +47,7 @@ export class Conduit {
    * requests fail with -32002 at once. Sockets still open after `graceMs` are
    * terminated. Resolves once all are closed. Later attach() calls are refused.
    */
-  async closeAll(code = GOING_AWAY, reason = SHUTTING_DOWN, graceMs = 2000): Promise<void> {
+  async closeAll(code: number = CloseCode.GoingAway, reason = SHUTTING_DOWN, graceMs = 2000): Promise<void> {
     this.#shuttingDown = true;
     const sockets = [...this.#sockets];
     const allClosed = Promise.all(sockets.map((socket) => socket.closed));
