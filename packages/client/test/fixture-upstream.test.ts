@@ -72,12 +72,13 @@ test("an upstream that dies mid-call answers -32004 at once; the session is gone
 });
 
 test("a call the upstream never answers fails with -32004 after upstreamTimeoutMs", async () => {
-  const { conn } = await fixture({ upstreamTimeoutMs: 2_500 });
+  // The limit also bounds initialize, which spawns a Node process: long enough for a loaded machine.
+  const { conn } = await fixture({ upstreamTimeoutMs: 8_000 });
   const { sessionId } = await conn.initialize(MCP);
   const answer = await conn.call(MCP, sessionId, "tools/call", { name: "hang", arguments: {} });
   expect(answer.error).toEqual({
     code: ConduitErrorCode.UpstreamFailed,
-    message: `upstream ${MCP} did not answer tools/call within 2500 ms`,
+    message: `upstream ${MCP} did not answer tools/call within 8000 ms`,
   });
   // The connection itself survives a timeout.
   expect((await conn.call(MCP, sessionId, "tools/list", {})).error).toBeUndefined();
