@@ -24,19 +24,5 @@ export function handleGet(request: RouteRequest): void {
   });
   if (stream === null) {
     sendError(res, 429, null, ConduitErrorCode.TooManyPending, "too many notification streams for this response id");
-    return;
-  }
-  const observer = ctx.observer;
-  if (observer === undefined) return;
-  if (observer.sseOpened !== undefined) notifyObserver(observer.sseOpened);
-  const sseClosed = observer.sseClosed;
-  if (sseClosed !== undefined) void stream.closed.then(() => notifyObserver(sseClosed));
-}
-
-function notifyObserver(hook: () => void): void {
-  try {
-    hook();
-  } catch {
-    // Metrics and logs must not take an open stream down.
   }
 }

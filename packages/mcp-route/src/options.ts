@@ -22,8 +22,6 @@ export interface ForwardedEvent {
 export interface McpRouteObserver {
   /** After every forwarded request/notification/terminate settles. */
   forwarded?(event: ForwardedEvent): void;
-  sseOpened?(): void;
-  sseClosed?(): void;
 }
 
 export interface McpRouteOptions {

@@ -35,11 +35,7 @@ class EventReader {
 
 describe("GET notifications stream", () => {
   it("delivers list_changed in the §5 envelope and unsubscribes when the client goes away", async () => {
-    let opened = 0;
-    let closed = 0;
-    const { listener, responseId, listeners, attach } = await startHarness({
-      observer: { sseOpened: () => opened++, sseClosed: () => closed++ },
-    });
+    const { listener, responseId, listeners, attach } = await startHarness();
     const abort = new AbortController();
     const response = await fetch(`${listener.url}/acme/files/1.0.0/fs`, {
       headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId },
@@ -48,7 +44,6 @@ describe("GET notifications stream", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/event-stream");
     expect(listeners.subscriberCount(responseId, FS)).toBe(1);
-    expect(opened).toBe(1);
 
     // Another mcp's signal does not reach this stream; this mcp's do, in order.
     expect(listeners.publish(responseId, OBJECTIVEAI, "tools")).toBe(0);
@@ -62,7 +57,7 @@ describe("GET notifications stream", () => {
 
     abort.abort();
     await vi.waitFor(() => expect(listeners.keyCount).toBe(0));
-    await vi.waitFor(() => expect(closed).toBe(1));
+    await vi.waitFor(() => expect(listeners.subscriberCount(responseId, FS)).toBe(0));
     expect(attach.frames).toHaveLength(0);
   });
 
@@ -121,24 +116,6 @@ describe("GET notifications stream", () => {
     expect(await response.text()).toBe("");
   });
 
-  it("a throwing observer does not take the stream down", async () => {
-    const boom = (): void => {
-      throw new Error("metrics broke");
-    };
-    const { endpoint, responseId, listeners } = await startHarness({ observer: { sseOpened: boom, sseClosed: boom } });
-    const abort = new AbortController();
-    const response = await fetch(endpoint, {
-      headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId },
-      signal: abort.signal,
-    });
-    expect(response.status).toBe(200);
-    listeners.publish(responseId, OBJECTIVEAI, "resources");
-    expect(await new EventReader(response.body).next()).toBe(
-      'data: {"jsonrpc":"2.0","method":"notifications/resources/list_changed"}',
-    );
-    abort.abort();
-    await vi.waitFor(() => expect(listeners.keyCount).toBe(0));
-  });
 
   it("writes a keepalive comment at the configured period", async () => {
     const { endpoint, responseId } = await startHarness({ keepaliveMs: 20 });
