@@ -261,7 +261,7 @@ function newConnection(
   if (!spec) {
     throw new ConduitError(ConduitErrorCode.UpstreamFailed, `no upstream configured for mcp ${mcp}`);
   }
-  return UpstreamConnection.create({
+  return new UpstreamConnection({
     mcp,
     spec,
     args,

@@ -6,7 +6,7 @@ import { fixtureSpec } from "./helpers/processes.js";
 
 /** A connection that is never started: no process is spawned. */
 function unstarted(): UpstreamConnection {
-  return UpstreamConnection.create({
+  return new UpstreamConnection({
     mcp: OBJECTIVEAI_MCP,
     spec: fixtureSpec,
     args: {},

@@ -42,7 +42,8 @@ export class UpstreamConnection {
   #closing: Promise<void> | undefined;
   #pid: number | null = null;
 
-  private constructor(options: OpenUpstreamOptions) {
+  /** Builds the transport without starting it, so that a pool can track it before anything runs. */
+  constructor(options: OpenUpstreamOptions) {
     this.mcp = options.mcp;
     this.responseId = options.sharedKey === undefined ? options.responseId : undefined;
     this.sharedKey = options.sharedKey;
@@ -65,11 +66,6 @@ export class UpstreamConnection {
         options.onClose(this);
       },
     });
-  }
-
-  /** Builds the transport without starting it, so that a pool can track it before anything runs. */
-  static create(options: OpenUpstreamOptions): UpstreamConnection {
-    return new UpstreamConnection(options);
   }
 
   /** Spawns or connects; rejects with a -32004 error when the upstream cannot be started. */
