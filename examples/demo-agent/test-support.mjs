@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { attach } from "@conduit/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const require = createRequire(import.meta.url);
 const EVERYTHING = join(
@@ -58,4 +59,46 @@ export async function attachAndEcho(baseUrl, message) {
     await session.close();
   }
   return { chunks, outcome: await session.closed };
+}
+
+/**
+ * The test every example runs: the demo agent's tool call comes back through an attached client's
+ * stdio MCP server, the app's own `/hello` route still answers, and the example exits 0 on SIGTERM.
+ */
+export function testExample(name, dir) {
+  let example;
+  let baseUrl;
+
+  beforeAll(async () => {
+    example = startExample(dir);
+    baseUrl = await example.url;
+  });
+
+  afterAll(async () => {
+    const exit = await example.stop();
+    expect(exit).toMatchObject({ code: 0 });
+  });
+
+  describe(`the ${name} example`, () => {
+    it("runs the demo agent's tool call through the attached client's stdio MCP server", async () => {
+      const { chunks, outcome } = await attachAndEcho(baseUrl, `hello from ${name}`);
+      expect(
+        chunks.map((chunk) =>
+          Object.keys(chunk).find((key) => ["tool_call", "tool_result", "finish_reason"].includes(key)),
+        ),
+      ).toEqual(["tool_call", "tool_result", "finish_reason"]);
+      expect(chunks[1].tool_result).toMatchObject({
+        is_error: false,
+        content: [{ type: "text", text: `Echo: hello from ${name}` }],
+      });
+      expect(chunks[2].finish_reason).toBe("stop");
+      expect(outcome).toEqual({ kind: "finished", code: 1000 });
+    });
+
+    it("still answers the app's own route", async () => {
+      const response = await fetch(`${baseUrl}/hello`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ hello: `from ${name}` });
+    });
+  });
 }

@@ -19,3 +19,13 @@ export function forLog(text: string): string {
   if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
   return `${head}… (cut from ${text.length} characters)`;
 }
+
+/** Origin and path only: a query string may carry a token. */
+export function urlForLogs(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+}

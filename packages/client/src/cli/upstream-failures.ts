@@ -1,4 +1,4 @@
-import { forLog } from "../log-text.js";
+import { forLog, urlForLogs } from "../log-text.js";
 import type { AttachEvent, UpstreamSpec } from "../types.js";
 
 export type UpstreamFailure = Extract<AttachEvent, { type: "upstream_failed" }>;
@@ -87,14 +87,4 @@ function withoutStartPrefix(message: string, mcp: string): string {
     if (message.startsWith(name)) return message.slice(name.length);
   }
   return message;
-}
-
-/** Origin and path only: a query string may carry a token. */
-function urlForLogs(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return "(invalid url)";
-  }
 }

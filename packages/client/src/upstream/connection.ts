@@ -1,7 +1,7 @@
 import { withTimeout } from "@conduit/protocol";
 import type { McpArguments, McpKind } from "@conduit/protocol";
 import { errorMessage, upstreamFailed } from "../errors.js";
-import { forLog } from "../log-text.js";
+import { forLog, urlForLogs } from "../log-text.js";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { HttpTransport } from "./http.js";
 import { JsonRpcPeer, type UpstreamMessage } from "./jsonrpc-peer.js";
@@ -122,15 +122,5 @@ export class UpstreamConnection {
   close(): Promise<void> {
     this.#closing ??= this.peer.close().catch(() => undefined);
     return this.#closing;
-  }
-}
-
-/** Origin and path only: a query string may carry a token. */
-function urlForLogs(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
-  } catch {
-    return "(invalid url)";
   }
 }
