@@ -14,13 +14,17 @@ const expectedLine = new RegExp(
   `^conduit needs Node ${wanted.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(package\\.json engines\\) but this is Node v\\d+\\.\\d+\\.\\d+ .*nvm install 22.*npm install --prefix ~/\\.cache/conduit-node node@22`,
 );
 
-/** Runs a command with only the old Node's directory (and the system's) on PATH. */
+/**
+ * Runs a command as from a user's shell: only the old Node's directory (and the system's) on PATH, and
+ * none of the npm_* / pnpm variables this test inherits from `pnpm test` (npm warns about them).
+ */
 function withOldNode(command: string, args: string[]) {
   const path = [dirname(oldNode ?? ""), "/usr/bin", "/bin"].join(":");
+  const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(npm_|pnpm_)/i.test(key)));
   return spawnSync(command, args, {
     cwd: workspaceRoot,
     encoding: "utf8",
-    env: { ...process.env, PATH: path, npm_config_prefer_offline: "true", FORCE_COLOR: "0" },
+    env: { ...shellEnv, PATH: path, npm_config_prefer_offline: "true", FORCE_COLOR: "0" },
   });
 }
 
@@ -38,7 +42,7 @@ describe("on a Node older than engines", () => {
     const result = withOldNode(pinnedPnpm()[0] ?? "npx", [...pinnedPnpm().slice(1), "install", "--offline"]);
     expect(result.status).toBe(1);
     const output = `${result.stdout}${result.stderr}`.split("\n").filter((line) => line.trim() !== "");
-    expect(output).toHaveLength(1);
+    expect(output, output.join("\n")).toHaveLength(1);
     expect(output[0]).toMatch(expectedLine);
   });
 
