@@ -4,8 +4,8 @@ import WebSocket from "ws";
 
 export type Probe = (url: string) => Promise<void>;
 
-/** ws-server: the three words of the example's one agent, then close 1000. */
-async function wsServerProbe(url: string): Promise<void> {
+/** A stream example: the body goes out, `expected` comes back as content, then finish "stop" and close 1000. */
+async function streamProbe(url: string, body: unknown, expected: string): Promise<void> {
   const ws = new WebSocket(url, ["conduit.v2"], { headers: { authorization: "Bearer dev-key" } });
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
@@ -21,9 +21,9 @@ async function wsServerProbe(url: string): Promise<void> {
     if (chunk.delta) content += chunk.delta.content;
     if (chunk.finish_reason) finish = chunk.finish_reason;
   });
-  ws.send(JSON.stringify({ agent: { upstream: "mock", turns: [{ content: "ignored" }] } }));
+  ws.send(JSON.stringify(body));
   const code = await new Promise<number>((resolve) => ws.once("close", (closeCode: number) => resolve(closeCode)));
-  if (content !== "Hello from Conduit" || finish !== "stop" || code !== 1000) {
+  if (content !== expected || finish !== "stop" || code !== 1000) {
     throw new Error(`unexpected stream: ${JSON.stringify({ content, finish, code })}`);
   }
 }
@@ -61,6 +61,8 @@ export const expectedOutput: Record<string, RegExp[]> = {
 };
 
 export const probes: Record<string, Probe> = {
-  "packages/ws-server/README.md": wsServerProbe,
+  "packages/ws-server/README.md": (url) =>
+    streamProbe(url, { agent: { upstream: "mock", turns: [{ content: "ignored" }] } }, "Hello from Conduit"),
+  "packages/host/README.md": (url) => streamProbe(url, { mcps: ["objectiveai"] }, "hi"),
   "packages/listeners/README.md": listenersProbe,
 };

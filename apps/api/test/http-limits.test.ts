@@ -83,10 +83,12 @@ describe("header, body and keep-alive timeouts (HTTP_*_TIMEOUT_MS)", () => {
       ),
     );
     const ready = dataOf(await socket.waitForFrame((frame) => dataOf(frame)?.delta !== undefined, "the first chunk"))!;
-    const content = "x".repeat(3 * 1024 * 1024);
+    // 12 MiB of answer from a 256 KiB body: the upload must fit HTTP_REQUEST_TIMEOUT_MS even on a loaded machine.
+    const content = "x".repeat(256 * 1024);
+    const agents = 48;
     const sse = request(`${api.baseUrl}/agent/completions`, { method: "POST", agent: false });
     sse.on("error", () => undefined);
-    sse.end(JSON.stringify(mockBody([{ content }], { n: 4, stream: true })));
+    sse.end(JSON.stringify(mockBody([{ content }], { n: agents, stream: true })));
     const [res] = (await once(sse, "response")) as [IncomingMessage];
     expect(res.statusCode).toBe(200);
 
@@ -124,8 +126,8 @@ describe("header, body and keep-alive timeouts (HTTP_*_TIMEOUT_MS)", () => {
     const data = sseData(text);
     expect(data.at(-1)).toBe("[DONE]");
     const sseChunks = data.slice(0, -1).map((line) => JSON.parse(line) as Chunk);
-    expect(sseChunks.filter((chunk) => chunk.finish_reason === "stop")).toHaveLength(4);
-    expect(sseChunks.map((chunk) => chunk.delta?.content ?? "").join("").length).toBe(4 * content.length);
+    expect(sseChunks.filter((chunk) => chunk.finish_reason === "stop")).toHaveLength(agents);
+    expect(sseChunks.map((chunk) => chunk.delta?.content ?? "").join("").length).toBe(agents * content.length);
   });
 });
 
