@@ -52,6 +52,6 @@ test("connected is an event; a stream that broke after opening has no connect fa
   expect(events).toEqual([{ type: "connected", url: api.url, protocol: "conduit.v1" }]);
 });
 
-test("connectTimeoutMs out of range is a TypeError", () => {
-  expect(() => attach({ url: "ws://127.0.0.1:1/", body: BODY, connectTimeoutMs: 0 })).toThrow(TypeError);
+test("connectTimeoutMs out of range is a RangeError", () => {
+  expect(() => attach({ url: "ws://127.0.0.1:1/", body: BODY, connectTimeoutMs: 0 })).toThrow(RangeError);
 });

@@ -305,6 +305,6 @@ test("attach() refuses an upstream bound that is not a whole number from 1 to 2 
     { kind: "http" as const, url: "http://127.0.0.1:9/mcp", headersTimeoutMs: 1.5 },
     { kind: "stdio" as const, command: "node", maxLineBytes: 2 ** 31 },
   ]) {
-    expect(() => attach({ url, body, mcps: { objectiveai: spec } })).toThrow(TypeError);
+    expect(() => attach({ url, body, mcps: { objectiveai: spec } })).toThrow(RangeError);
   }
 });

@@ -28,14 +28,15 @@ export function httpLimits(spec: HttpUpstreamLimits): Required<HttpUpstreamLimit
   };
 }
 
-/** TypeError unless every limit the spec sets is an integer from 1 to 2 147 483 647. */
+/** TypeError for a limit that is not a number, RangeError for one that is not an integer from 1 to 2 147 483 647. */
 export function checkUpstreamLimits(kind: string, spec: UpstreamSpec): void {
   const values = spec as unknown as Record<string, unknown>;
   for (const name of LIMIT_NAMES) {
     const value = values[name];
     if (value === undefined) continue;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_LIMIT) {
-      throw new TypeError(`mcp ${kind}: ${name} must be an integer from 1 to ${MAX_LIMIT}, got ${String(value)}`);
+    if (typeof value !== "number") throw new TypeError(`mcp ${kind}: ${name} must be a number, got ${typeof value}`);
+    if (!Number.isInteger(value) || value < 1 || value > MAX_LIMIT) {
+      throw new RangeError(`mcp ${kind}: ${name} must be an integer from 1 to ${MAX_LIMIT}, got ${String(value)}`);
     }
   }
 }
