@@ -16,11 +16,8 @@ import { setTimeout } from "node:timers";
 import { URL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
-import { createMcpListener } from "@conduit/mcp-route";
+import { createConduitHost } from "@conduit/host";
 import { Header, OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
-import { ReverseChannelRegistry } from "@conduit/registry";
-import { AttachedSockets, createUpgradeHandler } from "@conduit/ws-server";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -91,35 +88,31 @@ upstreamServer.listen(0, "127.0.0.1");
 await once(upstreamServer, "listening");
 const upstreamUrl = `http://127.0.0.1:${upstreamServer.address().port}/mcp`;
 
-// ── the API side, composed as apps/api does: node:http + ws-server + mcp-route ──
-const registry = new ReverseChannelRegistry();
-const listeners = new SseStreamRegistry();
-const conduit = new AttachedSockets({ registry, streams: socketHooksFor(listeners), notify: () => {} });
-const route = await createMcpListener({ registry, listeners, port: 0 });
-const sockets = [];
-const upgrade = createUpgradeHandler({
-  path: "/agent/completions",
-  onConnection: (ws) => {
-    const socket = conduit.attach(ws);
-    sockets.push(socket);
-    void announceOneAgent(socket);
+// ── the API side, as apps/api embeds it: @conduit/host on a node:http server ──
+const sessions = [];
+const host = createConduitHost({
+  notify: () => {},
+  onSession: (session) => {
+    sessions.push(session);
+    return announceOneAgent(session);
   },
 });
 /** The stream: one response id registered on the socket and announced in a chunk; the socket stays open. */
-async function announceOneAgent(socket) {
-  const body = await socket.readBody((json) => ({ ok: true, value: json }));
+async function announceOneAgent(session) {
+  const body = await session.readBody((json) => ({ ok: true, value: json }));
   if (!body.ok) return;
   // The route serves only the mcps the request declared.
-  socket.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
+  session.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
   const id = mintResponseId();
-  socket.register(id);
-  await socket.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
+  session.register(id);
+  await session.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
 }
 const apiServer = createServer((_req, res) => {
   res.statusCode = 404;
   res.end();
 });
-apiServer.on("upgrade", upgrade.handle);
+const detach = host.attach(apiServer);
+const route = await host.listenMcp();
 apiServer.listen(0, "127.0.0.1");
 await once(apiServer, "listening");
 
@@ -206,10 +199,9 @@ for (let round = 0; round < ROUNDS; round++) {
 const measuredSeconds = (performance.now() - measuredStart) / 1000;
 
 // Every call has been answered: nothing may be left waiting on the channel.
-const channel = sockets[0].channel;
-const pendingAfter = channel.pending.size;
-const conduitPending = conduit.pendingCount;
-const registryWhileAttached = registry.size;
+const pendingAfter = sessions[0].inFlight;
+const hostPending = host.stats().pendingRequests;
+const registryWhileAttached = host.stats().registeredIds;
 gc();
 const after = process.memoryUsage();
 
@@ -217,14 +209,13 @@ const after = process.memoryUsage();
 await baseline.close();
 await tunnel.close();
 await session.close();
-await sockets[0].closed;
-const registryAfterClose = registry.size;
-const sseKeysAfterClose = listeners.keyCount;
-await conduit.closeAll(1001, "bench over", 500);
-upgrade.close();
+await sessions[0].closed;
+const registryAfterClose = host.stats().registeredIds;
+const sseAfterClose = host.stats().sseSubscribers;
+await host.close({ reason: "bench over", graceMs: 500 });
+detach();
 apiServer.closeAllConnections();
 await new Promise((resolve) => apiServer.close(resolve));
-await route.close();
 for (const transport of upstreamSessions.values()) await transport.close();
 upstreamServer.closeAllConnections();
 await new Promise((resolve) => upstreamServer.close(resolve));
@@ -268,8 +259,8 @@ print(`rounds c16  baseline ${rounds(runs.conBase)}  tunnel ${rounds(runs.conTun
 print(`RSS  ${growth("rss")} over ${measuredSeconds.toFixed(1)} s after warm-up`);
 print(`heap ${growth("heapUsed")}, heap total ${growth("heapTotal")}, external ${growth("external")}`);
 print(
-  `after the runs: channel pending ${pendingAfter}, conduit pending ${conduitPending}, ` +
-    `registry ${registryWhileAttached} (1 expected); after close: registry ${registryAfterClose}, SSE keys ${sseKeysAfterClose}`,
+  `after the runs: session in flight ${pendingAfter}, host pending ${hostPending}, ` +
+    `registry ${registryWhileAttached} (1 expected); after close: registry ${registryAfterClose}, SSE subscribers ${sseAfterClose}`,
 );
 if (abortWarnings.count > 0) {
   print(
@@ -279,9 +270,10 @@ if (abortWarnings.count > 0) {
 print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
 
 const leaks = [];
-if (pendingAfter !== 0 || conduitPending !== 0) leaks.push("requests still pending on the channel");
+if (pendingAfter !== 0 || hostPending !== 0) leaks.push("requests still pending on the channel");
 if (registryWhileAttached !== 1) leaks.push(`registry held ${registryWhileAttached} ids while attached`);
 if (registryAfterClose !== 0) leaks.push(`registry held ${registryAfterClose} ids after close`);
+if (sseAfterClose !== 0) leaks.push(`${sseAfterClose} SSE subscribers left after close`);
 if (leaks.length > 0) {
   console.error(`memory check failed: ${leaks.join("; ")}`);
   process.exitCode = 1;

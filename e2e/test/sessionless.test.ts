@@ -159,7 +159,7 @@ describe("attribution on a shared connection", () => {
 
     // B's call in flight too: the log cannot be told apart, so it reaches nobody — not B.
     const parked = tool(b!, "park", { key: "b" });
-    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(1);
+    await expect.poll(() => api.sessions[0]!.inFlight).toBe(1);
     const crowded = await tool(a!, "log", { text: "ambiguous" });
     expect(crowded.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await toolText(crowded)).toBe("logged");
@@ -201,7 +201,7 @@ describe("subscriptions/listen on the shared connection", () => {
     expect(all.slice(2)).toEqual([
       { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: listenId } },
     ]);
-    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(0);
+    await expect.poll(() => api.sessions[0]!.inFlight).toBe(0);
   });
 
   it("closing the listen stream cancels the subscription upstream with the upstream's own id", async () => {
@@ -217,7 +217,7 @@ describe("subscriptions/listen on the shared connection", () => {
     const [ack] = await new SseReader(listen).until(1);
     expect(ack).toMatchObject({ method: "notifications/subscriptions/acknowledged" });
     controller.abort();
-    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(0);
+    await expect.poll(() => api.sessions[0]!.inFlight).toBe(0);
     // The upstream saw notifications/cancelled for the id it knows the listen by (a number of the attach client's).
     await expect
       .poll(async () => (await toolText(await tool(a!, "cancels"))) as unknown[])

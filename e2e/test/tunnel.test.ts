@@ -1,6 +1,6 @@
 // The tunnel end to end, in one process: an official MCP SDK Client (the agent) on
 // the API host → mcp-route → reverse channel → WebSocket → the attach library →
-// a real upstream MCP server, and back. The API is composed from the packages
+// a real upstream MCP server, and back. The API is @conduit/host on node:http
 // (helpers/test-api.ts); the attach client is @conduit/client's attach(), or its
 // built CLI where a process must die.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -162,7 +162,8 @@ describe("routing", () => {
     cleanups.push(() => upstream.close());
     const { ids } = await attachWith({ objectiveai: { kind: "http", url: upstream.url } }, 8);
     expect(new Set(ids).size).toBe(8);
-    expect(api.registry.size).toBe(8);
+    expect(api.host.stats().registeredIds).toBe(8);
+    expect([...api.sessions[0]!.responseIds]).toEqual(ids);
     const clients = await Promise.all(ids.map((id) => agentClient(id)));
     const results = await Promise.all(
       clients.map((client, i) => client.callTool({ name: "shout", arguments: { text: `agent ${i}` } })),
@@ -176,7 +177,9 @@ describe("routing", () => {
     const changed = new Promise<void>((resolve) =>
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
     );
-    await expect.poll(() => api.listeners.subscriberCount(ids[0]!)).toBe(1);
+    // ids[0] is the host's only registered id, so the host's one SSE subscriber is its GET stream.
+    expect(api.host.stats().registeredIds).toBe(1);
+    await expect.poll(() => api.host.stats().sseSubscribers).toBe(1);
     await client.callTool({ name: "add-tool", arguments: { name: "grown" } });
     await changed;
     const tools = await client.listTools();
@@ -200,7 +203,10 @@ describe("routing", () => {
     const { session, ids } = await attachWith({});
     await session.close();
     await session.closed;
-    await expect.poll(() => api.registry.has(ids[0]!)).toBe(false);
+    // The host side releases the socket's ids before its session reports closed.
+    await api.sessions[0]!.closed;
+    expect(api.sessions[0]!.responseIds.has(ids[0]!)).toBe(false);
+    expect(api.host.stats().registeredIds).toBe(0);
     const released = await fetch(`${api.mcp.url}/objectiveai`, {
       method: "POST",
       headers: { ...headers, "x-objectiveai-response-id": ids[0]! },
@@ -226,7 +232,7 @@ describe("failures", () => {
     // The SDK's StreamableHTTPError carries the HTTP status as `code`; the body is the JSON-RPC error.
     expect(error).toMatchObject({ code: 504 });
     expect(error?.message).toMatch(/"code":-32003/);
-    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(0);
+    await expect.poll(() => api.sessions[0]!.inFlight).toBe(0);
   });
 
   // With a 10-minute forward timeout, -32002 (not -32003) within the test's own timeout proves the call
@@ -259,13 +265,14 @@ describe("failures", () => {
       () => undefined,
       (err: Error) => err,
     );
-    await expect.poll(() => api.sockets[0]!.pendingCount).toBe(1);
+    await expect.poll(() => api.sessions[0]!.inFlight).toBe(1);
     cli.proc.kill("SIGKILL");
     const error = await call;
     expect(error).toMatchObject({ code: 503 });
     expect(error?.message).toMatch(/"code":-32002/);
-    expect(api.registry.has(responseId)).toBe(false);
-    expect(api.sockets[0]!.pendingCount).toBe(0);
+    expect(api.sessions[0]!.responseIds.has(responseId)).toBe(false);
+    expect(api.host.stats()).toMatchObject({ sockets: 0, registeredIds: 0, pendingRequests: 0 });
+    expect(api.sessions[0]!.inFlight).toBe(0);
   });
 
   it("answers notify for an id of another stream with a 404 client_response", async () => {

@@ -1,17 +1,15 @@
-// A minimal API for the tunnel tests, composed from the real packages exactly
-// as apps/api composes them: node:http + ws-server + mcp-route. Its "stream"
-// mints response ids, registers them on the socket, emits one chunk per id so
-// the attach client learns them, and keeps the socket open until the test
-// says otherwise (or the client goes away).
+// A minimal API for the tunnel tests, built on @conduit/host exactly as
+// apps/api embeds it: createConduitHost attached to a node:http server, plus
+// the loopback MCP listener. Its stream reads the body, declares the mcps,
+// registers `agents` response ids, announces each with one chunk so the
+// attach client learns them, and keeps the socket open until the test says
+// otherwise (or the client goes away).
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { AttachSession } from "@conduit/client";
-import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
-import { createMcpListener, type McpListener } from "@conduit/mcp-route";
+import { createConduitHost, type ConduitHost, type ConduitSession, type McpEndpoint } from "@conduit/host";
 import { mintResponseId, type Chunk } from "@conduit/protocol";
-import { ReverseChannelRegistry } from "@conduit/registry";
-import { AttachedSockets, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
 
 export interface TestStreamBody {
   /** How many response ids (agents) the stream registers. */
@@ -22,12 +20,10 @@ export interface TestStreamBody {
 
 export interface TestApi {
   readonly wsUrl: string;
-  readonly mcp: McpListener;
-  readonly registry: ReverseChannelRegistry;
-  readonly listeners: SseStreamRegistry;
-  readonly conduit: AttachedSockets;
-  /** Every attached socket, in connection order. */
-  readonly sockets: AttachedSocket[];
+  readonly mcp: McpEndpoint;
+  readonly host: ConduitHost;
+  /** Every attached socket's session, in connection order. */
+  readonly sessions: ConduitSession[];
   /** notify calls the API received, as [responseId, content]. */
   readonly notified: Array<[string, string]>;
   close(): Promise<void>;
@@ -59,61 +55,50 @@ export async function announcedIds(session: AttachSession, agents: number): Prom
   return ids;
 }
 
-async function runStream(socket: AttachedSocket): Promise<void> {
-  const body = await socket.readBody(validateBody);
+async function runStream(session: ConduitSession): Promise<void> {
+  const body = await session.readBody(validateBody);
   if (!body.ok) return;
-  socket.declare(body.value.mcps);
+  session.declare(body.value.mcps);
   for (let index = 0; index < body.value.agents; index++) {
     const id = mintResponseId();
-    socket.register(id);
-    await socket.send(chunkFor(id, index, `agent ${index} ready`));
+    if (!session.register(id)) return;
+    await session.send(chunkFor(id, index, `agent ${index} ready`));
   }
 }
 
 export async function startTestApi(options: { timeoutMs?: number } = {}): Promise<TestApi> {
-  const registry = new ReverseChannelRegistry();
-  const listeners = new SseStreamRegistry();
   const notified: Array<[string, string]> = [];
-  const conduit = new AttachedSockets({
-    registry,
-    streams: socketHooksFor(listeners),
+  const sessions: ConduitSession[] = [];
+  const host = createConduitHost({
     timeoutMs: options.timeoutMs ?? 30_000,
     notify: (responseId, content) => {
       notified.push([responseId, content]);
     },
-  });
-  const mcp = await createMcpListener({ registry, listeners, timeoutMs: options.timeoutMs ?? 30_000, port: 0 });
-  const sockets: AttachedSocket[] = [];
-  const upgrade = createUpgradeHandler({
-    path: "/agent/completions",
-    onConnection: (ws) => {
-      const socket = conduit.attach(ws);
-      sockets.push(socket);
-      void runStream(socket);
+    onSession: (session) => {
+      sessions.push(session);
+      return runStream(session);
     },
   });
   const server: Server = createServer((_req, res) => {
     res.statusCode = 404;
     res.end();
   });
-  server.on("upgrade", upgrade.handle);
+  const detach = host.attach(server);
+  const mcp = await host.listenMcp();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {
     wsUrl: `ws://127.0.0.1:${port}/agent/completions`,
     mcp,
-    registry,
-    listeners,
-    conduit,
-    sockets,
+    host,
+    sessions,
     notified,
     async close() {
-      await conduit.closeAll(1001, "test over", 500);
-      upgrade.close();
+      await host.close({ reason: "test over", graceMs: 500 });
+      detach();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await mcp.close();
     },
   };
 }
