@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   process.on("unhandledRejection", (reason) => {
-    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled rejection");
+    logger.error({ err: errorMessage(reason) }, "unhandled rejection");
   });
   const started = startApp(config, logger);
   installSignalHandlers(started, config, logger);
