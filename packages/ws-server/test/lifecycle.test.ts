@@ -343,24 +343,9 @@ describe("limits", () => {
   it("rejects invalid options", async () => {
     const h = await start();
     const { AttachedSockets } = await import("../src/index.js");
-    expect(
-      () =>
-        new AttachedSockets({
-          registry: h.registry,
-          streams: socketHooksFor(h.listeners),
-          notify: () => {},
-          highWaterMark: -1,
-        }),
-    ).toThrow(RangeError);
-    expect(
-      () =>
-        new AttachedSockets({
-          registry: h.registry,
-          streams: socketHooksFor(h.listeners),
-          notify: () => {},
-          maxPending: 0,
-        }),
-    ).toThrow(RangeError);
+    const base = { registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {} };
+    expect(() => new AttachedSockets({ ...base, highWaterMark: -1 })).toThrow(RangeError);
+    expect(() => new AttachedSockets({ ...base, maxPending: 0 })).toThrow(RangeError);
   });
 
   it("rejects durations a Node timer cannot hold instead of firing them after 1 ms", async () => {
