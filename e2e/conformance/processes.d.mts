@@ -1,4 +1,4 @@
-// Types of processes.mjs, for the TypeScript tests that reuse it.
+// Types of processes.mjs, for the TypeScript tests that reuse it (test/helpers/stack.ts, the suites).
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 
 export interface Lines {
@@ -38,7 +38,7 @@ export function waitForLine<T>(
   child: Child,
   match: (line: string) => T | undefined,
   what: string,
-  ms: number,
+  ms?: number,
   stream?: "stdout" | "stderr",
 ): Promise<T>;
 
@@ -49,3 +49,7 @@ export function stop(child: Child, options?: { signal?: NodeJS.Signals; graceMs?
 export function stopAll(): Promise<void>;
 
 export function isAlive(pid: number): boolean;
+
+export function killPid(pid: number): void;
+
+export function parseJsonObject(line: string): Record<string, unknown> | undefined;

@@ -61,9 +61,9 @@ export function spawnNode(name, args, { env = {}, cwd, onStdout, onStderr } = {}
 
 /**
  * Resolves with the first line of `stream` ("stdout" or "stderr") that `match` maps to a value
- * (not undefined); rejects on exit or after `ms`.
+ * (not undefined); rejects on exit or after `ms` (a bound).
  */
-export function waitForLine(child, match, what, ms, stream = "stdout") {
+export function waitForLine(child, match, what, ms = 30_000, stream = "stdout") {
   const lines = child[stream];
   return new Promise((resolve, reject) => {
     const check = () => {
@@ -112,11 +112,7 @@ export async function stop(child, { signal = "SIGTERM", graceMs = 10_000 } = {})
   try {
     return await within(child.exited, graceMs, `${child.name} (pid ${child.pid}) after ${signal}`);
   } catch {
-    try {
-      process.kill(child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
+    killPid(child.pid);
     const exit = await child.exited;
     return { ...exit, forced: true };
   }
@@ -134,5 +130,24 @@ export function isAlive(pid) {
     return true;
   } catch (error) {
     return error.code === "EPERM";
+  }
+}
+
+/** SIGKILL by pid; a process already gone is not an error. */
+export function killPid(pid) {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+/** A line of a child's output parsed as a JSON object, or undefined (not JSON, or not an object). */
+export function parseJsonObject(line) {
+  try {
+    const value = JSON.parse(line);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
   }
 }

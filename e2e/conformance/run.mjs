@@ -12,7 +12,6 @@
 // Exit 0 when both runs completed (whatever their verdicts: the vitest test
 // judges them), 1 when the harness itself failed, 130 on SIGINT/SIGTERM.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -20,15 +19,13 @@ import process from "node:process";
 import { fileURLToPath, URL } from "node:url";
 import { parseArgs } from "node:util";
 import { startHeaderProxy } from "./header-proxy.mjs";
-import { isAlive, spawnNode, stop, stopAll, waitForLine, within } from "./processes.mjs";
+import { isAlive, parseJsonObject, spawnNode, stop, stopAll, waitForLine, within } from "./processes.mjs";
 import { CONFORMANCE_VERSION, listServerScenarios, runSuite } from "./suite.mjs";
 import { formatTable } from "./table.mjs";
+import { API_MAIN, CLI_MAIN, shellQuote, spawnAttach, startApiProcess } from "./tunnel.mjs";
 
 const E2E_DIR = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURE = join(E2E_DIR, "fixture", "conformance-server.mjs");
-const require = createRequire(import.meta.url);
-const API_MAIN = join(dirname(require.resolve("@conduit/api/package.json")), "dist", "main.js");
-const CLI_MAIN = join(dirname(require.resolve("@conduit/client/package.json")), "dist", "cli.js");
 
 /** Bounds, not synchronisation: each wait ends as soon as its condition holds. */
 const STARTUP_MS = 30_000;
@@ -36,18 +33,6 @@ const SUITE_MS = 300_000;
 const CLI_EXIT_MS = 20_000;
 
 const log = (message) => process.stderr.write(`[conformance] ${message}\n`);
-
-function parseJsonObject(line) {
-  try {
-    const value = JSON.parse(line);
-    return typeof value === "object" && value !== null ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Quotes one word for the attach client's POSIX-like command-line splitting. */
-const shellQuote = (word) => `'${word.replaceAll("'", `'\\''`)}'`;
 
 async function runDirect() {
   const fixture = spawnNode("fixture (http)", [FIXTURE, "--http", "0"]);
@@ -74,22 +59,14 @@ async function runDirect() {
 
 async function runTunnel(workDir) {
   const details = {};
-  const api = spawnNode("api", [API_MAIN], {
-    env: { PORT: "0", MCP_PORT: "0", ADDRESS: "127.0.0.1", LOG_LEVEL: "info", API_KEYS: undefined },
-  });
+  let api;
   let cli;
   let proxy;
   const pidFile = join(workDir, "upstream-pids");
   try {
-    const { port, mcpPort } = await waitForLine(
-      api,
-      (line) => {
-        const record = parseJsonObject(line);
-        return record?.msg === "listening" ? { port: record.port, mcpPort: record.mcpPort } : undefined;
-      },
-      "`listening` log line",
-      STARTUP_MS,
-    );
+    const started = await startApiProcess({}, STARTUP_MS);
+    api = started.child;
+    const { port, mcpPort } = started;
     log(`tunnel: API on 127.0.0.1:${port}, MCP listener on 127.0.0.1:${mcpPort}`);
 
     // One mock agent that streams one chunk (for its response id), then waits
@@ -103,20 +80,12 @@ async function runTunnel(workDir) {
         client_objectiveai_mcp: { mcps: ["objectiveai"] },
       }),
     );
-    cli = spawnNode(
-      "conduit attach",
-      [
-        CLI_MAIN,
-        "attach",
-        `ws://127.0.0.1:${port}/agent/completions`,
-        "--json",
-        "--body",
-        bodyFile,
-        "--mcp",
-        `objectiveai=${shellQuote(process.execPath)} ${shellQuote(FIXTURE)}`,
-      ],
-      { env: { CONDUIT_E2E_PID_FILE: pidFile, CONDUIT_API_KEY: undefined } },
-    );
+    cli = spawnAttach("conduit attach", {
+      port,
+      bodyFile,
+      mcps: { objectiveai: `${shellQuote(process.execPath)} ${shellQuote(FIXTURE)}` },
+      env: { CONDUIT_E2E_PID_FILE: pidFile },
+    });
     const responseId = await waitForLine(
       cli,
       (line) => {
@@ -149,7 +118,7 @@ async function runTunnel(workDir) {
   } finally {
     await proxy?.close();
     if (cli) await stop(cli);
-    details.apiExit = await stop(api);
+    if (api) details.apiExit = await stop(api);
     // Every upstream the CLI started must be gone now; end any that is not.
     const pids = existsSync(pidFile) ? readFileSync(pidFile, "utf8").split("\n").filter(Boolean).map(Number) : [];
     details.upstreamProcesses = pids.length;

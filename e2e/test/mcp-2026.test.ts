@@ -6,9 +6,8 @@
 // as a Streamable HTTP upstream.
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import {
@@ -19,27 +18,23 @@ import {
 import { Client as LegacyClient } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as LegacyTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isAlive, spawnNode, stop, waitForLine, within, type Child } from "../conformance/processes.mjs";
+import {
+  isAlive,
+  parseJsonObject,
+  spawnNode,
+  stop,
+  waitForLine,
+  within,
+  type Child,
+} from "../conformance/processes.mjs";
+import { shellQuote, spawnAttach, startApiProcess } from "../conformance/tunnel.mjs";
 
-const require = createRequire(import.meta.url);
 const FIXTURE = fileURLToPath(new URL("../fixture/mcp2026-server.mjs", import.meta.url));
-const API_MAIN = join(dirname(require.resolve("@conduit/api/package.json")), "dist", "main.js");
-const CLI_MAIN = join(dirname(require.resolve("@conduit/client/package.json")), "dist", "cli.js");
 /** Bounds on waits that end as soon as their condition holds; never a synchronisation. */
 const STARTUP_MS = 30_000;
 const EVENT_MS = 20_000;
 
 const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
-const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
-
-function parseJsonObject(line: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function textOf(result: CallToolResult | Record<string, unknown>): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
@@ -86,20 +81,7 @@ interface Tunnel {
 async function startTunnel(upstream: string, events?: Child): Promise<Tunnel> {
   const workDir = mkdtempSync(join(tmpdir(), "conduit-mcp2026-"));
   const pidFile = join(workDir, "upstream-pids");
-  const api = spawnNode("api", [API_MAIN], {
-    env: { PORT: "0", MCP_PORT: "0", ADDRESS: "127.0.0.1", LOG_LEVEL: "info", API_KEYS: undefined },
-  });
-  const { port, mcpPort } = await waitForLine(
-    api,
-    (line) => {
-      const record = parseJsonObject(line);
-      return record?.msg === "listening"
-        ? { port: record.port as number, mcpPort: record.mcpPort as number }
-        : undefined;
-    },
-    "`listening` log line",
-    STARTUP_MS,
-  );
+  const { child: api, port, mcpPort } = await startApiProcess({}, STARTUP_MS);
   const bodyFile = join(workDir, "body.json");
   writeFileSync(
     bodyFile,
@@ -108,20 +90,12 @@ async function startTunnel(upstream: string, events?: Child): Promise<Tunnel> {
       client_objectiveai_mcp: { mcps: ["objectiveai"] },
     }),
   );
-  const cli = spawnNode(
-    "conduit attach",
-    [
-      CLI_MAIN,
-      "attach",
-      `ws://127.0.0.1:${port}/agent/completions`,
-      "--json",
-      "--body",
-      bodyFile,
-      "--mcp",
-      `objectiveai=${upstream}`,
-    ],
-    { env: { CONDUIT_E2E_PID_FILE: pidFile, CONDUIT_API_KEY: undefined } },
-  );
+  const cli = spawnAttach("conduit attach", {
+    port,
+    bodyFile,
+    mcps: { objectiveai: upstream },
+    env: { CONDUIT_E2E_PID_FILE: pidFile },
+  });
   const responseId = await waitForLine(
     cli,
     (line) => {

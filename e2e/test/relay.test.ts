@@ -13,7 +13,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Agent, readAnswer, resultText, textOf, type Exchange, type Message } from "./helpers/agent.js";
-import { stop, stopAll, type Child } from "./helpers/processes.js";
+import { stop, stopAll, type Child } from "../conformance/processes.mjs";
 import {
   EVERYTHING,
   PROBE_MCP,
@@ -82,7 +82,7 @@ describe.each<UpstreamKind>(["stdio", "http"])("the relay through the tunnel, %s
   afterAll(async () => {
     await Promise.all(agents.splice(0).map((agent) => agent.close()));
     await Promise.all([cliA, cliB].filter(Boolean).map((cli) => cli.finish()));
-    await Promise.all(httpUpstreams.map((child) => stop(child, "SIGINT")));
+    await Promise.all(httpUpstreams.map((child) => stop(child, { signal: "SIGINT" })));
   }, 60_000);
 
   async function open(
@@ -657,7 +657,7 @@ describe("deadlines through the tunnel (REVERSE_CHANNEL_TIMEOUT_MS=2000, HTTP up
     await Promise.all(agents.splice(0).map((agent) => agent.close()));
     if (cli !== undefined) await cli.finish();
     if (shortApi !== undefined) await stop(shortApi.child);
-    await Promise.all(upstreams.map((child) => stop(child, "SIGINT")));
+    await Promise.all(upstreams.map((child) => stop(child, { signal: "SIGINT" })));
   }, 60_000);
 
   const open = async (tag: string, mcp: string) => {

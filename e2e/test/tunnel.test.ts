@@ -12,7 +12,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseJsonObject, spawnNode, stopAll, waitForLine } from "./helpers/processes.js";
+import { parseJsonObject, spawnNode, stopAll, waitForLine } from "../conformance/processes.mjs";
 import { startSdkHttpUpstream, type SdkHttpUpstream } from "./helpers/sdk-upstream.js";
 import { CLI_MAIN, EVERYTHING_MAIN, PROBE, assertBuilt, stdioUpstreams } from "./helpers/stack.js";
 import { announcedIds, startTestApi, type TestApi } from "./helpers/test-api.js";
@@ -249,7 +249,7 @@ describe("failures", () => {
     const cli = spawnNode(
       "conduit attach",
       [CLI_MAIN, "attach", api.wsUrl, "--body", bodyFile, "--mcp", `objectiveai=${stdioUpstreams().probe}`, "--json"],
-      { CONDUIT_API_KEY: undefined },
+      { env: { CONDUIT_API_KEY: undefined } },
     );
     const responseId = await waitForLine(
       cli,

@@ -1,21 +1,9 @@
-import { WebSocket } from "ws";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cleanup, exitWithin, mockBody, openRaw, startApi, startCli, type Api } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { exitWithin, mockBody, openRaw, startCli, upgradeStatus, useSharedApi } from "./helpers.js";
 
-let api: Api;
 const ALLOWED_ORIGIN = "https://app.example.com";
 
-beforeAll(async () => {
-  api = await startApi({ API_KEYS: "key-one, key-two", ALLOWED_ORIGINS: ALLOWED_ORIGIN });
-});
-
-afterEach(async () => {
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const api = useSharedApi({ API_KEYS: "key-one, key-two", ALLOWED_ORIGINS: ALLOWED_ORIGIN });
 
 async function expect401(response: Response): Promise<void> {
   expect(response.status).toBe(401);
@@ -29,52 +17,54 @@ const body = JSON.stringify(mockBody([{ content: "hi" }]));
 
 describe("API_KEYS bearer auth", () => {
   it("guards POST, /metrics and /healthz", async () => {
-    const url = `${api.baseUrl}/agent/completions`;
+    const url = `${api().baseUrl}/agent/completions`;
     await expect401(await fetch(url, { method: "POST", body }));
     await expect401(await fetch(url, { method: "POST", body, headers: { authorization: "Bearer key-three" } }));
     await expect401(await fetch(url, { method: "POST", body, headers: { authorization: "Basic key-one" } }));
-    await expect401(await fetch(`${api.baseUrl}/metrics`));
-    await expect401(await fetch(`${api.baseUrl}/healthz`));
-    await expect401(await fetch(`${api.baseUrl}/nope`));
+    await expect401(await fetch(`${api().baseUrl}/metrics`));
+    await expect401(await fetch(`${api().baseUrl}/healthz`));
+    await expect401(await fetch(`${api().baseUrl}/nope`));
 
     const ok = await fetch(url, { method: "POST", body, headers: { authorization: "Bearer key-two" } });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { agents: { content: string }[] }).agents[0]!.content).toBe("hi");
-    expect((await fetch(`${api.baseUrl}/metrics`, { headers: { authorization: "Bearer key-one" } })).status).toBe(200);
+    expect((await fetch(`${api().baseUrl}/metrics`, { headers: { authorization: "Bearer key-one" } })).status).toBe(
+      200,
+    );
   });
 
   it("refuses the WebSocket upgrade without a key (the CLI exits 3) and accepts it with one", async () => {
-    const refused = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false });
+    const refused = startCli(api().wsUrl, mockBody([{ content: "hi" }]), { everything: false });
     expect((await exitWithin(refused)).code).toBe(3);
     expect(refused.stderr.text()).toMatch(/401/);
     expect(refused.chunks()).toHaveLength(0);
 
-    const wrong = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "nope" });
+    const wrong = startCli(api().wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "nope" });
     expect((await exitWithin(wrong)).code).toBe(3);
 
-    const accepted = startCli(api.wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "key-one" });
+    const accepted = startCli(api().wsUrl, mockBody([{ content: "hi" }]), { everything: false, apiKey: "key-one" });
     expect((await exitWithin(accepted)).code, accepted.stderr.text()).toBe(0);
     expect(accepted.chunks().at(-1)).toMatchObject({ finish_reason: "stop" });
   });
 
   it("answers an upgrade on an unknown path 401 without a key, 404 only with one", async () => {
-    const elsewhere = api.wsUrl.replace("/agent/completions", "/elsewhere");
-    expect(await upgradeStatus(elsewhere, {})).toBe(401);
-    expect(await upgradeStatus(elsewhere, { authorization: "Bearer key-one" })).toBe(404);
+    const elsewhere = api().wsUrl.replace("/agent/completions", "/elsewhere");
+    expect(await upgradeStatus(elsewhere, "conduit.v1", {})).toBe(401);
+    expect(await upgradeStatus(elsewhere, "conduit.v1", { authorization: "Bearer key-one" })).toBe(404);
   });
 
   it("checks the key first, then a browser Origin against ALLOWED_ORIGINS", async () => {
     const key = { authorization: "Bearer key-one" };
-    expect(await upgradeStatus(api.wsUrl, { ...key, origin: "https://evil.example" })).toBe(403);
-    expect(await upgradeStatus(api.wsUrl, { origin: "https://evil.example" })).toBe(401);
-    expect(await upgradeStatus(api.wsUrl, { origin: ALLOWED_ORIGIN })).toBe(401);
-    const elsewhere = api.wsUrl.replace("/agent/completions", "/elsewhere");
-    expect(await upgradeStatus(elsewhere, { ...key, origin: ALLOWED_ORIGIN })).toBe(404);
+    expect(await upgradeStatus(api().wsUrl, "conduit.v1", { ...key, origin: "https://evil.example" })).toBe(403);
+    expect(await upgradeStatus(api().wsUrl, "conduit.v1", { origin: "https://evil.example" })).toBe(401);
+    expect(await upgradeStatus(api().wsUrl, "conduit.v1", { origin: ALLOWED_ORIGIN })).toBe(401);
+    const elsewhere = api().wsUrl.replace("/agent/completions", "/elsewhere");
+    expect(await upgradeStatus(elsewhere, "conduit.v1", { ...key, origin: ALLOWED_ORIGIN })).toBe(404);
   });
 
   it("answers 401 before anything else on every upgrade path: unknown paths, a bad subprotocol", async () => {
     const upgrade = async (path: string, headers: string): Promise<string> => {
-      const raw = await openRaw(api.port);
+      const raw = await openRaw(api().port);
       raw.socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
           `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${headers}\r\n`,
@@ -101,23 +91,7 @@ describe("API_KEYS bearer auth", () => {
   });
 
   it("never logs a key", () => {
-    expect(api.stdout.text()).not.toContain("key-one");
-    expect(api.stdout.text()).not.toContain("key-two");
+    expect(api().stdout.text()).not.toContain("key-one");
+    expect(api().stdout.text()).not.toContain("key-two");
   });
 });
-
-/** The HTTP status of a refused upgrade. */
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, "conduit.v1", { headers });
-    ws.once("unexpected-response", (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.once("open", () => {
-      ws.terminate();
-      reject(new Error("the upgrade was accepted"));
-    });
-    ws.once("error", () => undefined);
-  });
-}

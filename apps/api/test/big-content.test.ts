@@ -1,21 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Chunk } from "@conduit/protocol";
 import { MAX_DELTA_UNITS } from "../src/engine/content-slices.js";
-import { byIndex, cleanup, contentOf, mockBody, openRawSocket, sseData, startApi, type Api } from "./helpers.js";
+import { byIndex, contentOf, mockBody, openRawSocket, sseData, useSharedApi } from "./helpers.js";
 
-let api: Api;
-
-beforeAll(async () => {
-  api = await startApi();
-});
-
-afterEach(async () => {
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const api = useSharedApi();
 
 // ~10 slices; astral characters straddle every slice edge (the run of "a" is one unit short of a slice).
 const CONTENT = `${"a".repeat(MAX_DELTA_UNITS - 1)}${"😀".repeat(MAX_DELTA_UNITS * 4)}é${"b".repeat(MAX_DELTA_UNITS)}𝄞`;
@@ -34,7 +22,7 @@ function checkAgents(chunks: Chunk[], n: number): void {
 
 describe("a big content turn", () => {
   it("reaches every agent of a WebSocket swarm intact, in deltas of at most MAX_DELTA_UNITS", async () => {
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify(mockBody([{ content: CONTENT }], { n: 3 })));
+    const socket = await openRawSocket(api().wsUrl, JSON.stringify(mockBody([{ content: CONTENT }], { n: 3 })));
     expect((await socket.closed).code).toBe(1000);
     checkAgents(
       socket.frames.filter((frame) => frame.type === "chunk").map((frame) => frame.data as Chunk),
@@ -43,7 +31,7 @@ describe("a big content turn", () => {
   });
 
   it("reaches every agent of an SSE POST intact, in deltas of at most MAX_DELTA_UNITS", async () => {
-    const response = await fetch(`${api.baseUrl}/agent/completions`, {
+    const response = await fetch(`${api().baseUrl}/agent/completions`, {
       method: "POST",
       body: JSON.stringify(mockBody([{ content: CONTENT }], { n: 2, stream: true })),
     });
@@ -57,7 +45,7 @@ describe("a big content turn", () => {
   });
 
   it("reaches every agent of a unary POST intact", async () => {
-    const response = await fetch(`${api.baseUrl}/agent/completions`, {
+    const response = await fetch(`${api().baseUrl}/agent/completions`, {
       method: "POST",
       body: JSON.stringify(mockBody([{ content: CONTENT }], { n: 2 })),
     });

@@ -1,27 +1,15 @@
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURES, cleanup, startApi, startLibrarySession, type Api } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { FIXTURES, startLibrarySession, useSharedApi } from "./helpers.js";
 
 const DOUBLE_ELICIT = join(FIXTURES, "double-elicit.mjs");
 
-let api: Api;
-
-beforeAll(async () => {
-  api = await startApi({ MAX_ELICITATIONS_PER_AGENT: "1", ELICITATION_TIMEOUT_MS: "300" });
-});
-
-afterEach(async () => {
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const api = useSharedApi({ MAX_ELICITATIONS_PER_AGENT: "1", ELICITATION_TIMEOUT_MS: "300" });
 
 describe("elicitation limits", () => {
   it("refuses an elicitation past MAX_ELICITATIONS_PER_AGENT (-32005) and answers cancel after ELICITATION_TIMEOUT_MS", async () => {
     const { session, chunks, waitFor } = startLibrarySession(
-      api.wsUrl,
+      api().wsUrl,
       {
         agent: { upstream: "mock", turns: [{ tool_calls: [{ mcp: "objectiveai", name: "elicit-twice" }] }] },
         client_objectiveai_mcp: { mcps: ["objectiveai"] },

@@ -1,32 +1,18 @@
 import { readFileSync } from "node:fs";
 import { ConduitError } from "@conduit/client";
 import type { Chunk } from "@conduit/protocol";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DECLARE_EVERYTHING,
-  cleanup,
   exitWithin,
   isAlive,
   mockBody,
-  startApi,
   startCli,
   startLibrarySession,
-  type Api,
+  useSharedApi,
 } from "./helpers.js";
 
-let api: Api;
-
-beforeAll(async () => {
-  api = await startApi();
-});
-
-afterEach(async () => {
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const api = useSharedApi();
 
 const call = (name: string, args: Record<string, unknown> = {}): unknown => ({
   tool_calls: [{ mcp: "objectiveai", name, arguments: args }],
@@ -49,7 +35,7 @@ async function codeOf(promise: Promise<void>): Promise<number | "ok"> {
 describe("the agent engine uses the relay", () => {
   it("streams a long-running tool's progress as tool_progress chunks, in order, before its result", async () => {
     const body = mockBody([call("trigger-long-running-operation", { duration: 0.3, steps: 3 })], DECLARE_EVERYTHING);
-    const cli = startCli(api.wsUrl, body);
+    const cli = startCli(api().wsUrl, body);
     const exit = await exitWithin(cli);
     expect(exit.code, cli.stderr.text()).toBe(0);
     const chunks = cli.chunks();
@@ -72,7 +58,7 @@ describe("the agent engine uses the relay", () => {
   });
 
   it("answers a sampling request with the mock script, and declines it without one", async () => {
-    const sampled = startCli(api.wsUrl, {
+    const sampled = startCli(api().wsUrl, {
       agent: {
         upstream: "mock",
         turns: [call("trigger-sampling-request", { prompt: "hello", maxTokens: 5 })],
@@ -81,7 +67,7 @@ describe("the agent engine uses the relay", () => {
       ...DECLARE_EVERYTHING,
     });
     const declined = startCli(
-      api.wsUrl,
+      api().wsUrl,
       mockBody([call("trigger-sampling-request", { prompt: "hello" })], DECLARE_EVERYTHING),
     );
     expect((await exitWithin(sampled)).code, sampled.stderr.text()).toBe(0);
@@ -101,7 +87,7 @@ describe("the agent engine uses the relay", () => {
   });
 
   it("answers an elicitation from the mock script without asking anyone", async () => {
-    const cli = startCli(api.wsUrl, {
+    const cli = startCli(api().wsUrl, {
       agent: {
         upstream: "mock",
         turns: [call("trigger-elicitation-request")],
@@ -123,7 +109,7 @@ describe("the agent engine uses the relay", () => {
       [call("trigger-elicitation-request"), call("trigger-url-elicitation", { url: "https://example.com/consent" })],
       DECLARE_EVERYTHING,
     );
-    const cli = startCli(api.wsUrl, body);
+    const cli = startCli(api().wsUrl, body);
     expect((await exitWithin(cli)).code, cli.stderr.text()).toBe(0);
     const chunks = cli.chunks();
     const calls = chunks.filter((chunk) => chunk.tool_call).map((chunk) => chunk.tool_call!.id);
@@ -161,8 +147,11 @@ describe("the agent engine uses the relay", () => {
   });
 
   it("takes the user's answer through the library's respondElicitation; unknown and foreign ids get 404, a second answer 409", async () => {
-    const asking = startLibrarySession(api.wsUrl, mockBody([call("trigger-elicitation-request")], DECLARE_EVERYTHING));
-    const waiting = startLibrarySession(api.wsUrl, mockBody([{ content: "ready" }, { await_notification: 20_000 }]));
+    const asking = startLibrarySession(
+      api().wsUrl,
+      mockBody([call("trigger-elicitation-request")], DECLARE_EVERYTHING),
+    );
+    const waiting = startLibrarySession(api().wsUrl, mockBody([{ content: "ready" }, { await_notification: 20_000 }]));
     const elicitation = (await asking.waitFor((chunk) => chunk.elicitation !== undefined, "the elicitation chunk"))!;
     const ready = await waiting.waitFor((chunk) => chunk.delta !== undefined, "the other stream's first chunk");
     const askingId = elicitation.id;

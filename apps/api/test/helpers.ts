@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { attach, type AttachSession, type UpstreamSpec } from "@conduit/client";
 import type { Chunk } from "@conduit/protocol";
 import { WebSocket } from "ws";
+import { afterAll, afterEach, beforeAll } from "vitest";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const API_MAIN = join(REPO_ROOT, "apps/api/dist/main.js");
@@ -122,6 +123,28 @@ export async function cleanup(keep: readonly Child[] = []): Promise<void> {
     ),
   );
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * One API for the whole file, started in beforeAll with `env`; after each test every child the
+ * test started (CLI, external client) is killed, the API kept; afterAll stops it too.
+ * Returns the running API (only valid inside a test or hook).
+ */
+export function useSharedApi(env: NodeJS.ProcessEnv = {}): () => Api {
+  let api: Api | undefined;
+  beforeAll(async () => {
+    api = await startApi(env);
+  });
+  afterEach(async () => {
+    await cleanup(api === undefined ? [] : [api]);
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+  return () => {
+    if (api === undefined) throw new Error("the shared API is not started yet (useSharedApi starts it in beforeAll)");
+    return api;
+  };
 }
 
 export function tempDir(): string {
@@ -470,4 +493,24 @@ export function startLibrarySession(wsUrl: string, body: unknown, mcps?: Record<
       waiters.add(wake);
     });
   return { session, chunks, waitFor, pidFile };
+}
+
+/** The chunk a raw-socket frame carries, if it is a chunk frame. */
+export const chunkOf = (frame: Record<string, unknown>): Chunk | undefined =>
+  frame.type === "chunk" ? (frame.data as Chunk) : undefined;
+
+/** The HTTP status of a refused upgrade (rejects if the upgrade is accepted). */
+export function upgradeStatus(url: string, protocol: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocol, { headers });
+    ws.once("unexpected-response", (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once("open", () => {
+      ws.terminate();
+      reject(new Error("the upgrade was accepted"));
+    });
+    ws.once("error", () => undefined);
+  });
 }

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import type { Chunk } from "@conduit/protocol";
 import {
   DECLARE_EVERYTHING,
+  chunkOf,
   cleanup,
   dribblePost,
   mockBody,
@@ -24,9 +25,6 @@ afterAll(async () => {
 });
 
 const running: Api[] = [];
-
-const dataOf = (frame: Record<string, unknown>): Chunk | undefined =>
-  frame.type === "chunk" ? (frame.data as Chunk) : undefined;
 
 /** /metrics over a fresh connection; throws when the connection was refused (for vi.waitFor to retry). */
 async function metricsOver(port: number): Promise<string> {
@@ -82,7 +80,9 @@ describe("header, body and keep-alive timeouts (HTTP_*_TIMEOUT_MS)", () => {
         mockBody([{ content: "ready" }, { await_notification: 600_000 }, { content: "after" }], DECLARE_EVERYTHING),
       ),
     );
-    const ready = dataOf(await socket.waitForFrame((frame) => dataOf(frame)?.delta !== undefined, "the first chunk"))!;
+    const ready = chunkOf(
+      await socket.waitForFrame((frame) => chunkOf(frame)?.delta !== undefined, "the first chunk"),
+    )!;
     // 12 MiB of answer from a 256 KiB body: the upload must fit HTTP_REQUEST_TIMEOUT_MS even on a loaded machine.
     const content = "x".repeat(256 * 1024);
     const agents = 48;
@@ -113,7 +113,7 @@ describe("header, body and keep-alive timeouts (HTTP_*_TIMEOUT_MS)", () => {
       params: { response_id: ready.id, content: "still here" },
     });
     expect(await socket.closed).toEqual({ code: 1000, reason: "" });
-    const chunks = socket.frames.map(dataOf).filter((chunk): chunk is Chunk => chunk !== undefined);
+    const chunks = socket.frames.map(chunkOf).filter((chunk): chunk is Chunk => chunk !== undefined);
     expect(chunks.filter((chunk) => chunk.notification).map((chunk) => chunk.notification!.content)).toEqual([
       "still here",
     ]);
@@ -160,7 +160,7 @@ describe("connection caps (MAX_CONNECTIONS, MCP_MAX_CONNECTIONS)", () => {
       api.wsUrl,
       JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 600_000 }])),
     );
-    await socket.waitForFrame((frame) => dataOf(frame) !== undefined, "the first chunk");
+    await socket.waitForFrame((frame) => chunkOf(frame) !== undefined, "the first chunk");
     const held = [await answered(api.port, HEALTH), await answered(api.port, HEALTH)];
     await refused(api.port, HEALTH);
 

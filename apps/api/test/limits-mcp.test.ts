@@ -1,40 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { request } from "node:http";
-import type { Chunk } from "@conduit/protocol";
-import { DECLARE_EVERYTHING, ECHO, cleanup, mockBody, openRawSocket, startApi, type Api } from "./helpers.js";
+import { DECLARE_EVERYTHING, ECHO, chunkOf, mockBody, openRawSocket, useSharedApi } from "./helpers.js";
 
-let api: Api;
-
-beforeAll(async () => {
-  api = await startApi({
-    MAX_PENDING_PER_CHANNEL: "1",
-    REVERSE_CHANNEL_TIMEOUT_MS: "3000",
-    MAX_SSE_SUBSCRIBERS_PER_ID: "1",
-    HEARTBEAT_MS: "100",
-    IDLE_TIMEOUT_MS: "500",
-  });
+const api = useSharedApi({
+  MAX_PENDING_PER_CHANNEL: "1",
+  REVERSE_CHANNEL_TIMEOUT_MS: "3000",
+  MAX_SSE_SUBSCRIBERS_PER_ID: "1",
+  HEARTBEAT_MS: "100",
+  IDLE_TIMEOUT_MS: "500",
 });
-
-afterEach(async () => {
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-const dataOf = (frame: Record<string, unknown>): Chunk | undefined =>
-  frame.type === "chunk" ? (frame.data as Chunk) : undefined;
 
 async function metricsText(): Promise<string> {
-  return (await fetch(`${api.baseUrl}/metrics`)).text();
+  return (await fetch(`${api().baseUrl}/metrics`)).text();
 }
 
 /** Opens a GET-SSE stream on the MCP listener and resolves with its status (the stream stays open). */
 function openSse(responseId: string): Promise<{ status: number; close(): void }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `${api.mcpUrl}/objectiveai`,
+      `${api().mcpUrl}/objectiveai`,
       { headers: { accept: "text/event-stream", "x-objectiveai-response-id": responseId } },
       (res) => {
         res.resume();
@@ -50,19 +34,19 @@ describe("reverse-channel limits seen by agents", () => {
   it("fails one agent with -32005 past MAX_PENDING_PER_CHANNEL and the other with -32003 after the timeout", async () => {
     // A client that declares an mcp but never answers a server_request.
     const socket = await openRawSocket(
-      api.wsUrl,
+      api().wsUrl,
       JSON.stringify(mockBody([ECHO("x")], { n: 2, ...DECLARE_EVERYTHING })),
     );
     const tooMany = await socket.waitForFrame(
-      (frame) => dataOf(frame)?.finish_reason === "error",
+      (frame) => chunkOf(frame)?.finish_reason === "error",
       "the first failed agent",
     );
-    expect(dataOf(tooMany)!.error).toMatchObject({ code: -32005 });
+    expect(chunkOf(tooMany)!.error).toMatchObject({ code: -32005 });
     expect(socket.frames.filter((frame) => frame.type === "server_request")).toHaveLength(1);
     expect(await metricsText()).toMatch(/^conduit_pending_requests 1$/m);
 
     expect(await socket.closed).toEqual({ code: 1000, reason: "" });
-    const finals = socket.frames.map(dataOf).filter((chunk) => chunk?.finish_reason);
+    const finals = socket.frames.map(chunkOf).filter((chunk) => chunk?.finish_reason);
     expect(finals.map((chunk) => Number(chunk?.error?.code)).sort((a, b) => a - b)).toEqual([-32005, -32003]);
     expect(finals.every((chunk) => chunk?.finish_reason === "error")).toBe(true);
 
@@ -75,11 +59,11 @@ describe("reverse-channel limits seen by agents", () => {
 
   it("refuses a GET-SSE stream past MAX_SSE_SUBSCRIBERS_PER_ID", async () => {
     const socket = await openRawSocket(
-      api.wsUrl,
+      api().wsUrl,
       // Declared: the route serves only the mcps the body declares.
       JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }], DECLARE_EVERYTHING)),
     );
-    const first = dataOf(await socket.waitForFrame((frame) => dataOf(frame) !== undefined, "the first chunk"))!;
+    const first = chunkOf(await socket.waitForFrame((frame) => chunkOf(frame) !== undefined, "the first chunk"))!;
     const stream = await openSse(first.id);
     expect(stream.status).toBe(200);
     expect(await metricsText()).toMatch(/^conduit_sse_subscribers 1$/m);
@@ -92,11 +76,11 @@ describe("reverse-channel limits seen by agents", () => {
 
   it("ends a socket that stops answering pings after IDLE_TIMEOUT_MS and cancels its agents", async () => {
     const socket = await openRawSocket(
-      api.wsUrl,
+      api().wsUrl,
       JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 60_000 }])),
       { autoPong: false },
     );
-    await socket.waitForFrame((frame) => dataOf(frame) !== undefined, "the first chunk");
+    await socket.waitForFrame((frame) => chunkOf(frame) !== undefined, "the first chunk");
     expect((await socket.closed).code).toBe(1006);
     // The server released the socket: nothing is registered or running any more.
     const metrics = await metricsText();

@@ -5,16 +5,12 @@ import { loadConfig } from "../src/config.js";
 import { LOG_TEXT_MAX, clip } from "../src/log-text.js";
 import { createLogger } from "../src/logger.js";
 import { shutdownApp } from "../src/shutdown.js";
-import type { Chunk } from "@conduit/protocol";
-import { DECLARE_EVERYTHING, ECHO, cleanup, mockBody, openRawSocket } from "./helpers.js";
+import { DECLARE_EVERYTHING, ECHO, chunkOf, cleanup, mockBody, openRawSocket } from "./helpers.js";
 
 /** The longest line any of these records may make: a handful of clipped fields and the fixed ones. */
 const LINE_MAX = 2000;
 
 let app: App | undefined;
-
-const dataOf = (frame: Record<string, unknown>): Chunk | undefined =>
-  frame.type === "chunk" ? (frame.data as Chunk) : undefined;
 
 afterEach(async () => {
   await cleanup();
@@ -65,8 +61,8 @@ describe("client-supplied text in log lines", () => {
       `ws://127.0.0.1:${app.port}/agent/completions`,
       JSON.stringify(mockBody([ECHO("x")], DECLARE_EVERYTHING)),
     );
-    const call = await socket.waitForFrame((frame) => dataOf(frame)?.tool_call !== undefined, "the tool_call chunk");
-    const responseId = dataOf(call)!.id;
+    const call = await socket.waitForFrame((frame) => chunkOf(frame)?.tool_call !== undefined, "the tool_call chunk");
+    const responseId = chunkOf(call)!.id;
     const initialize = await socket.waitForFrame(
       (frame) => frame.type === "server_request" && frame.method === "initialize",
       "the agent's initialize",

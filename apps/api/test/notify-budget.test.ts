@@ -1,25 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Chunk } from "@conduit/protocol";
-import { DECLARE_EVERYTHING, ECHO, cleanup, mockBody, openRawSocket, startApi, type Api } from "./helpers.js";
+import { DECLARE_EVERYTHING, ECHO, chunkOf, mockBody, openRawSocket, useSharedApi } from "./helpers.js";
 
 const BUDGET = 100;
 
-let api: Api;
-
-beforeAll(async () => {
-  api = await startApi({ MAX_NOTIFY_BYTES_PER_AGENT: String(BUDGET) });
-});
-
-afterEach(async () => {
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-const dataOf = (frame: Record<string, unknown>): Chunk | undefined =>
-  frame.type === "chunk" ? (frame.data as Chunk) : undefined;
+const api = useSharedApi({ MAX_NOTIFY_BYTES_PER_AGENT: String(BUDGET) });
 
 /** What a well-behaved upstream MCP server answers, as the attach client relays it. */
 function upstreamAnswer(method: string): unknown {
@@ -39,14 +24,16 @@ describe("MAX_NOTIFY_BYTES_PER_AGENT", () => {
     const body = mockBody([{ content: "ready" }, { await_notification: 600_000 }, ECHO("x"), { content: "done" }], {
       ...DECLARE_EVERYTHING,
     });
-    const socket = await openRawSocket(api.wsUrl, JSON.stringify(body));
+    const socket = await openRawSocket(api().wsUrl, JSON.stringify(body));
     socket.ws.on("message", (data) => {
       const frame = JSON.parse(data.toString()) as Record<string, unknown>;
       // tools/call is held (the agent waits in it) until the test answers it.
       if (frame.type !== "server_request" || frame.method === "tools/call") return;
       socket.send({ type: "server_response", id: frame.id, result: upstreamAnswer(String(frame.method)) });
     });
-    const ready = dataOf(await socket.waitForFrame((frame) => dataOf(frame)?.delta !== undefined, "the first delta"))!;
+    const ready = chunkOf(
+      await socket.waitForFrame((frame) => chunkOf(frame)?.delta !== undefined, "the first delta"),
+    )!;
 
     let nextId = 0;
     const notify = async (content: string): Promise<Record<string, unknown>> => {
@@ -65,7 +52,7 @@ describe("MAX_NOTIFY_BYTES_PER_AGENT", () => {
     expect(Buffer.byteLength(thirty("1"), "utf8")).toBe(30);
 
     expect(await notify(thirty("1"))).toMatchObject({ ok: true });
-    await socket.waitForFrame((frame) => dataOf(frame)?.notification !== undefined, "notification 1 delivered");
+    await socket.waitForFrame((frame) => chunkOf(frame)?.notification !== undefined, "notification 1 delivered");
     const heldCall = await socket.waitForFrame(
       (frame) => frame.type === "server_request" && frame.method === "tools/call",
       "the tools/call",
@@ -83,7 +70,7 @@ describe("MAX_NOTIFY_BYTES_PER_AGENT", () => {
     // The agent runs on: the held call is answered, it delivers the queued notifies and finishes.
     socket.send({ type: "server_response", id: heldCall.id, result: upstreamAnswer("tools/call") });
     expect((await socket.closed).code).toBe(1000);
-    const chunks = socket.frames.map(dataOf).filter((chunk): chunk is Chunk => chunk !== undefined);
+    const chunks = socket.frames.map(chunkOf).filter((chunk): chunk is Chunk => chunk !== undefined);
     expect(chunks.filter((chunk) => chunk.notification).map((chunk) => chunk.notification!.content)).toEqual([
       thirty("1"),
       thirty("2"),

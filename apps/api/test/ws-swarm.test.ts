@@ -1,39 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Chunk } from "@conduit/protocol";
 import {
   DECLARE_EVERYTHING,
   ECHO,
   EXTERNAL_MCP_CLIENT,
   byIndex,
-  cleanup,
   contentOf,
   exitWithin,
   isAlive,
   mockBody,
   openRawSocket,
   spawnNode,
-  startApi,
   startCli,
-  type Api,
+  useSharedApi,
 } from "./helpers.js";
 
-let api: Api;
-
-beforeAll(async () => {
-  api = await startApi();
-});
-
-afterEach(async () => {
-  // Every child a test started (CLI, external client) is killed here; the API is shared by the file.
-  await cleanup([api]);
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const api = useSharedApi();
 
 async function metricsText(): Promise<string> {
-  const response = await fetch(`${api.baseUrl}/metrics`);
+  const response = await fetch(`${api().baseUrl}/metrics`);
   expect(response.status).toBe(200);
   return response.text();
 }
@@ -44,7 +29,7 @@ describe("WebSocket transport with the attach CLI", () => {
       n: 3,
       client_objectiveai_mcp: { mcps: ["objectiveai"], arguments: { objectiveai: { tag: "alpha", verbose: null } } },
     });
-    const cli = startCli(api.wsUrl, body);
+    const cli = startCli(api().wsUrl, body);
     const exit = await exitWithin(cli);
     expect(exit.code, cli.stderr.text()).toBe(0);
 
@@ -105,7 +90,7 @@ describe("WebSocket transport with the attach CLI", () => {
 
     // Logs: one "mcp request" line per forwarded call with method, outcome and duration, every
     // response id shortened — no log line anywhere holds a full id (it is a capability).
-    const logs = api.logs();
+    const logs = api().logs();
     const calls = logs.filter((line) => line.msg === "mcp request" && line.method === "tools/call");
     expect(calls).toHaveLength(3);
     for (const line of calls) {
@@ -119,13 +104,17 @@ describe("WebSocket transport with the attach CLI", () => {
   });
 
   it("echoes X-Request-Id and logs each HTTP request with it", async () => {
-    const response = await fetch(`${api.baseUrl}/healthz`, { headers: { "x-request-id": "trace-42" } });
+    const response = await fetch(`${api().baseUrl}/healthz`, { headers: { "x-request-id": "trace-42" } });
     expect(response.headers.get("x-request-id")).toBe("trace-42");
-    const fresh = await fetch(`${api.baseUrl}/healthz`);
+    const fresh = await fetch(`${api().baseUrl}/healthz`);
     const freshId = fresh.headers.get("x-request-id");
     expect(freshId).toMatch(/^[A-Za-z0-9_-]{8}$/);
     await expect
-      .poll(() => api.logs().find((line) => line.msg === "request" && line.req === "trace-42"))
+      .poll(() =>
+        api()
+          .logs()
+          .find((line) => line.msg === "request" && line.req === "trace-42"),
+      )
       .toMatchObject({ method: "GET", path: "/healthz", status: 200 });
   });
 
@@ -134,7 +123,7 @@ describe("WebSocket transport with the attach CLI", () => {
       [{ content: "ready" }, { await_notification: 20_000 }, { content: "after" }],
       DECLARE_EVERYTHING,
     );
-    const cli = startCli(api.wsUrl, body);
+    const cli = startCli(api().wsUrl, body);
     await cli.waitForChunk((chunk) => chunk.delta !== undefined, "the first delta");
     cli.notify("#0 hello");
     const notification = await cli.waitForChunk((chunk) => chunk.notification !== undefined, "the notification chunk");
@@ -153,7 +142,7 @@ describe("WebSocket transport with the attach CLI", () => {
 
   it("answers 409 to a notify for an agent that already finished, 404 for an id not in the stream", async () => {
     const socket = await openRawSocket(
-      api.wsUrl,
+      api().wsUrl,
       JSON.stringify(mockBody([{ content: "ready" }, { await_notification: 20_000 }], { n: 2 })),
     );
     const chunk = (frame: Record<string, unknown>): Chunk | undefined =>
@@ -220,7 +209,7 @@ describe("WebSocket transport with the attach CLI", () => {
 
   it("lets an external MCP client process reach the user's MCP server with a live response id", async () => {
     const body = mockBody([{ content: "ready" }, { await_notification: 60_000 }], DECLARE_EVERYTHING);
-    const cli = startCli(api.wsUrl, body);
+    const cli = startCli(api().wsUrl, body);
     const first = await cli.waitForChunk(() => true, "the first chunk");
 
     const metrics = await metricsText();
@@ -229,7 +218,7 @@ describe("WebSocket transport with the attach CLI", () => {
 
     const external = spawnNode([
       EXTERNAL_MCP_CLIENT,
-      `${api.mcpUrl}/objectiveai`,
+      `${api().mcpUrl}/objectiveai`,
       first.id,
       "echo",
       JSON.stringify({ message: "external" }),
@@ -242,7 +231,7 @@ describe("WebSocket transport with the attach CLI", () => {
     expect(cli.upstreams()).toHaveLength(1);
 
     // A made-up id is refused before anything is forwarded.
-    const stranger = spawnNode([EXTERNAL_MCP_CLIENT, `${api.mcpUrl}/objectiveai`, "resp_unknown", "echo", "{}"]);
+    const stranger = spawnNode([EXTERNAL_MCP_CLIENT, `${api().mcpUrl}/objectiveai`, "resp_unknown", "echo", "{}"]);
     expect((await exitWithin(stranger)).code).toBe(1);
     expect(stranger.stderr.text()).toContain("-32001");
 
@@ -256,7 +245,7 @@ describe("WebSocket transport with the attach CLI", () => {
       [{ tool_calls: [{ mcp: "acme/files/1.0.0/fs", name: "read", arguments: {} }] }],
       DECLARE_EVERYTHING,
     );
-    const cli = startCli(api.wsUrl, body);
+    const cli = startCli(api().wsUrl, body);
     expect((await exitWithin(cli)).code).toBe(0);
     const result = cli.chunks().find((chunk) => chunk.tool_result)!.tool_result!;
     expect(result.is_error).toBe(true);

@@ -18,33 +18,24 @@ export function formatTables(results) {
   const names = Object.keys(systems);
   const out = [];
 
-  out.push("Throughput, calls/s (× SDK direct in the same cell):", "");
-  out.push(
+  /** One row a cell, one column a system; `text(result)` fills a cell the system ran in. */
+  const bySystem = (text) =>
     table(
       ["cell", ...names.map((name) => systems[name].label)],
       results.cells.map((cell) => [
         cell.label,
         ...names.map((name) => {
           const result = cell.results[name];
-          return result ? `${int(result.reqPerSec)}${ratio(result.ratioVsSdk?.reqPerSec)}` : "—";
+          return result ? text(result) : "—";
         }),
       ]),
-    ),
-  );
+    );
+
+  out.push("Throughput, calls/s (× SDK direct in the same cell):", "");
+  out.push(bySystem((result) => `${int(result.reqPerSec)}${ratio(result.ratioVsSdk?.reqPerSec)}`));
 
   out.push("", "Latency p50 / p99, ms:", "");
-  out.push(
-    table(
-      ["cell", ...names.map((name) => systems[name].label)],
-      results.cells.map((cell) => [
-        cell.label,
-        ...names.map((name) => {
-          const result = cell.results[name];
-          return result ? `${ms(result.p50Ms)} / ${ms(result.p99Ms)}` : "—";
-        }),
-      ]),
-    ),
-  );
+  out.push(bySystem((result) => `${ms(result.p50Ms)} / ${ms(result.p99Ms)}`));
 
   out.push(
     "",
@@ -52,19 +43,10 @@ export function formatTables(results) {
     "",
   );
   out.push(
-    table(
-      ["cell", ...names.map((name) => systems[name].label)],
-      results.cells.map((cell) => [
-        cell.label,
-        ...names.map((name) => {
-          const cpu = cell.results[name]?.cpuUsPerCall;
-          if (!cpu) return "—";
-          return cpu.api === undefined
-            ? int(cpu.total)
-            : `${int(cpu.total)} (API ${int(cpu.api)} + CLI ${int(cpu.cli)})`;
-        }),
-      ]),
-    ),
+    bySystem(({ cpuUsPerCall: cpu }) => {
+      if (!cpu) return "—";
+      return cpu.api === undefined ? int(cpu.total) : `${int(cpu.total)} (API ${int(cpu.api)} + CLI ${int(cpu.cli)})`;
+    }),
   );
 
   const conduits = names.filter((name) => systems[name].conduit);

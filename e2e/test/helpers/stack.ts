@@ -7,12 +7,29 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isAlive, killPid, parseJsonObject, spawnNode, stop, waitForLine, within, type Child } from "./processes.js";
+import {
+  isAlive,
+  killPid,
+  parseJsonObject,
+  spawnNode,
+  stop,
+  waitForLine,
+  within,
+  type Child,
+} from "../../conformance/processes.mjs";
+import {
+  API_MAIN,
+  CLI_MAIN,
+  shellQuote,
+  spawnAttach,
+  startApiProcess,
+  type ApiProcess,
+} from "../../conformance/tunnel.mjs";
+
+export { API_MAIN, CLI_MAIN };
 
 const require = createRequire(import.meta.url);
 const E2E_DIR = fileURLToPath(new URL("../..", import.meta.url));
-export const API_MAIN = join(dirname(require.resolve("@conduit/api/package.json")), "dist", "main.js");
-export const CLI_MAIN = join(dirname(require.resolve("@conduit/client/package.json")), "dist", "cli.js");
 export const EVERYTHING_MAIN = join(
   dirname(require.resolve("@modelcontextprotocol/server-everything/package.json")),
   "dist",
@@ -34,34 +51,11 @@ export function assertBuilt(): void {
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm turbo build\` first`);
 }
 
-export interface Api {
-  readonly child: Child;
-  readonly port: number;
-  readonly mcpPort: number;
-}
+export type Api = ApiProcess;
 
-export async function startApi(env: Record<string, string> = {}): Promise<Api> {
-  const child = spawnNode("api", [API_MAIN], {
-    PORT: "0",
-    MCP_PORT: "0",
-    ADDRESS: "127.0.0.1",
-    LOG_LEVEL: "info",
-    API_KEYS: undefined,
-    ...env,
-  });
-  const { port, mcpPort } = await waitForLine(
-    child,
-    (line) => {
-      const record = parseJsonObject(line);
-      return record?.msg === "listening" ? { port: Number(record.port), mcpPort: Number(record.mcpPort) } : undefined;
-    },
-    "`listening` log line",
-  );
-  return { child, port, mcpPort };
+export function startApi(env: Record<string, string> = {}): Promise<Api> {
+  return startApiProcess(env);
 }
-
-/** Quotes one word for the attach client's POSIX-like command-line splitting. */
-const shellQuote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`;
 
 /** An upstream HTTP server started for one describe block (server-everything or the probe). */
 export async function startHttpUpstream(which: "everything" | "probe"): Promise<{ child: Child; url: string }> {
@@ -119,22 +113,11 @@ export async function startCli(api: Api, upstreams: Upstreams, name: string, n =
       client_objectiveai_mcp: { mcps: [EVERYTHING, PROBE_MCP] },
     }),
   );
-  const child = spawnNode(
-    name,
-    [
-      CLI_MAIN,
-      "attach",
-      `ws://127.0.0.1:${api.port}/agent/completions`,
-      "--json",
-      "--body",
-      bodyFile,
-      "--mcp",
-      `${EVERYTHING}=${upstreams.everything}`,
-      "--mcp",
-      `${PROBE_MCP}=${upstreams.probe}`,
-    ],
-    { CONDUIT_API_KEY: undefined },
-  );
+  const child = spawnAttach(name, {
+    port: api.port,
+    bodyFile,
+    mcps: { [EVERYTHING]: upstreams.everything, [PROBE_MCP]: upstreams.probe },
+  });
   const responseIds = await waitForLine(
     child,
     () => {

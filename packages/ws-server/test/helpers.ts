@@ -1,6 +1,4 @@
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, Server } from "node:http";
 import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { SUBPROTOCOL, type Chunk } from "@conduit/protocol";
 import { parseRequestBody, type RequestBody } from "@conduit/protocol/body";
@@ -15,6 +13,7 @@ import {
   type UpgradeOptions,
 } from "../src/index.js";
 import type { SocketSession } from "../src/attached-socket.js";
+import { listenForUpgrades } from "./upgrade-server.js";
 
 export const PATH = "/agent/completions";
 
@@ -92,14 +91,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     onConnection: (ws, req) => accepted.push({ attached: conduit.attach(ws) as SocketSession, ws, req }),
     ...options.upgrade,
   });
-  const server = createServer((_req, res) => {
-    res.statusCode = 426;
-    res.end();
-  });
-  server.on("upgrade", upgrade.handle);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
+  const { server, port } = await listenForUpgrades(upgrade);
   const harness: Harness = {
     url: `ws://127.0.0.1:${port}${PATH}`,
     server,

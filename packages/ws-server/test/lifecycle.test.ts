@@ -200,13 +200,7 @@ describe("cleanup when a socket ends", () => {
       onClose: () => events.push("closed"),
     });
 
-    first.client.sendJson({
-      type: "client_request",
-      id: 1,
-      method: "mcp_list_changed",
-      params: { mcp: OBJECTIVEAI_MCP, list: "tools" },
-    });
-    expect(await first.client.next()).toEqual({ type: "client_response", id: 1, ok: true });
+    await announceToolsChanged(first.client, 1);
     expect(subscription?.take()).toEqual([]);
 
     first.client.ws.close(1000);
@@ -215,13 +209,7 @@ describe("cleanup when a socket ends", () => {
     expect(h.listeners.subscriberCount("resp_moved")).toBe(1);
     expect(h.registry.get("resp_moved")).toBe(second.server.attached.channel);
 
-    second.client.sendJson({
-      type: "client_request",
-      id: 2,
-      method: "mcp_list_changed",
-      params: { mcp: OBJECTIVEAI_MCP, list: "tools" },
-    });
-    expect(await second.client.next()).toEqual({ type: "client_response", id: 2, ok: true });
+    await announceToolsChanged(second.client, 2);
     expect(subscription?.take()).toEqual(["tools"]);
   });
 
@@ -355,24 +343,9 @@ describe("limits", () => {
   it("rejects invalid options", async () => {
     const h = await start();
     const { AttachedSockets } = await import("../src/index.js");
-    expect(
-      () =>
-        new AttachedSockets({
-          registry: h.registry,
-          streams: socketHooksFor(h.listeners),
-          notify: () => {},
-          highWaterMark: -1,
-        }),
-    ).toThrow(RangeError);
-    expect(
-      () =>
-        new AttachedSockets({
-          registry: h.registry,
-          streams: socketHooksFor(h.listeners),
-          notify: () => {},
-          maxPending: 0,
-        }),
-    ).toThrow(RangeError);
+    const base = { registry: h.registry, streams: socketHooksFor(h.listeners), notify: () => {} };
+    expect(() => new AttachedSockets({ ...base, highWaterMark: -1 })).toThrow(RangeError);
+    expect(() => new AttachedSockets({ ...base, maxPending: 0 })).toThrow(RangeError);
   });
 
   it("rejects durations a Node timer cannot hold instead of firing them after 1 ms", async () => {
@@ -402,3 +375,14 @@ describe("limits", () => {
     expect(() => new AttachedSockets({ ...base, maxInvalidFrames: 1, invalidFrameWindowMs: 1 })).not.toThrow();
   });
 });
+
+/** Sends mcp_list_changed (tools of the objectiveai mcp) as request `id` and expects it acknowledged. */
+async function announceToolsChanged(client: TestClient, id: number): Promise<void> {
+  client.sendJson({
+    type: "client_request",
+    id,
+    method: "mcp_list_changed",
+    params: { mcp: OBJECTIVEAI_MCP, list: "tools" },
+  });
+  expect(await client.next()).toEqual({ type: "client_response", id, ok: true });
+}
