@@ -116,7 +116,6 @@ describe("GET notifications stream", () => {
     expect(await response.text()).toBe("");
   });
 
-
   it("writes a keepalive comment at the configured period", async () => {
     const { endpoint, responseId } = await startHarness({ keepaliveMs: 20 });
     const abort = new AbortController();

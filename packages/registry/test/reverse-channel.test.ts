@@ -1,4 +1,10 @@
-import { ConduitErrorCode, JsonRpcErrorCode, OBJECTIVEAI_MCP, frameText, type ServerResponseFrame } from "@conduit/protocol";
+import {
+  ConduitErrorCode,
+  JsonRpcErrorCode,
+  OBJECTIVEAI_MCP,
+  frameText,
+  type ServerResponseFrame,
+} from "@conduit/protocol";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ReverseChannel } from "../src/index.js";
 import { TOOLS_LIST, expectConduitError, parseServerRequest, recordingChannel, rejectionOf, watch } from "./helpers.js";
