@@ -1,6 +1,6 @@
-import { forLog, urlForLogs } from "../log-text.js";
+import { escapeControls, forLog, urlForLogs } from "../log-text.js";
 import type { AttachEvent, UpstreamSpec } from "../types.js";
-import { STDERR_TAIL_LEAD, STDOUT_HINT } from "../upstream/child-output.js";
+import { MAX_TAIL_CHARS, STDERR_TAIL_LEAD, STDOUT_HINT } from "../upstream/child-output.js";
 
 export type UpstreamFailure = Extract<AttachEvent, { type: "upstream_failed" }>;
 
@@ -74,8 +74,14 @@ export function describeUpstreamFailure(
       ? ""
       : options.stderrShown
         ? "; its stderr is shown above"
-        : `${STDERR_TAIL_LEAD}${tail.split(" | ").map(forLog).join(" | ")}`;
+        : `${STDERR_TAIL_LEAD}${quotedTail(tail)}`;
   return `upstream ${JSON.stringify(forLog(failure.mcp))} ${what}: ${cause}${quoted}`;
+}
+
+/** The transport already cut each line and bounded the whole (StderrTail); this only makes sure of it. */
+function quotedTail(tail: string): string {
+  const escaped = escapeControls(tail);
+  return escaped.length <= MAX_TAIL_CHARS ? escaped : `${escaped.slice(0, MAX_TAIL_CHARS)}… (cut)`;
 }
 
 function causeOf(failure: UpstreamFailure, spec: UpstreamSpec | undefined): string {

@@ -67,7 +67,8 @@ export class StdoutNoise {
 
   /** Once the child is gone. */
   summarize(): void {
-    if (this.#count > 1) this.#log("debug", `${this.#name}: skipped ${this.#count} lines on stdout that are not JSON-RPC`);
+    if (this.#count < 2) return;
+    this.#log("debug", `${this.#name}: skipped ${this.#count} lines on stdout that are not JSON-RPC`);
   }
 }
 
