@@ -193,7 +193,7 @@ describe("upstream failures exit 4, each printed once at the default level", () 
     ]);
     expect(linesWith(run, "could not start")).toEqual([
       'conduit: error: upstream "objectiveai" could not start: closed before answering initialize: the process exited with code 1; ' +
-        "it printed 1 line on stdout that is not JSON-RPC (MCP stdio servers must print only JSON-RPC on stdout; log to stderr)",
+        "it printed 1 line on stdout that is not JSON-RPC (see the warning above)",
     ]);
   });
 

@@ -40,11 +40,12 @@ test("with stderr lines shown, the failure points at them instead of quoting the
   );
 });
 
-test("a timeout after non-JSON on stdout keeps the transport's note and drops the generic --verbose hint", () => {
+test("a timeout after non-JSON on stdout keeps the note, points at the warning, and drops the generic --verbose hint", () => {
   const note =
     "it printed 2 lines on stdout that are not JSON-RPC (MCP stdio servers must print only JSON-RPC on stdout; log to stderr)";
   expect(describeUpstreamFailure(failure(`upstream fs did not answer initialize within 500 ms; ${note}`), SPEC)).toBe(
-    `upstream "fs" could not start: did not answer initialize within 500 ms; ${note}`,
+    'upstream "fs" could not start: did not answer initialize within 500 ms; ' +
+      "it printed 2 lines on stdout that are not JSON-RPC (see the warning above)",
   );
   expect(describeUpstreamFailure(failure("upstream fs did not answer initialize within 500 ms"), SPEC)).toBe(
     'upstream "fs" could not start: did not answer initialize within 500 ms; does "node" speak MCP on stdio? (--verbose shows what it printed)',

@@ -66,7 +66,11 @@ export function describeUpstreamFailure(
   const what = failure.phase === "start" ? "could not start" : `broke during the run (${forLog(failure.method)})`;
   // A stdio child's stderr tail ends the message (see StdioTransport); it is quoted whole, not cut with the rest.
   const lead = failure.message.indexOf(STDERR_TAIL_LEAD);
-  const message = lead < 0 ? failure.message : failure.message.slice(0, lead);
+  // The transport warned with the hint when it read the first such line (also with --quiet): not twice.
+  const message = (lead < 0 ? failure.message : failure.message.slice(0, lead)).replace(
+    ` (${STDOUT_HINT})`,
+    " (see the warning above)",
+  );
   const tail = lead < 0 ? undefined : failure.message.slice(lead + STDERR_TAIL_LEAD.length);
   const cause = causeOf({ ...failure, message }, spec);
   const quoted =
@@ -97,7 +101,11 @@ function causeOf(failure: UpstreamFailure, spec: UpstreamSpec | undefined): stri
       return `command ${JSON.stringify(forLog(command))} ${problem} (spawn ${code})`;
     }
     const cause = forLog(withoutStartPrefix(message, failure.mcp));
-    if (failure.phase === "start" && /\bwithin \d+ ms\b/.test(message) && !message.includes(STDOUT_HINT)) {
+    if (
+      failure.phase === "start" &&
+      /\bwithin \d+ ms\b/.test(message) &&
+      !/ on stdout that (?:is|are) not JSON-RPC/.test(message)
+    ) {
       return `${cause}; does ${JSON.stringify(forLog(spec.command))} speak MCP on stdio? (--verbose shows what it printed)`;
     }
     return cause;
