@@ -12,12 +12,17 @@ const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
  * `… (cut from N characters)` appended. At most MAX_LOGGED_TEXT + 40 characters long.
  */
 export function forLog(text: string): string {
-  const escaped = text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escaped = escapeControls(text);
   if (escaped.length <= MAX_LOGGED_TEXT) return escaped;
   let head = escaped.slice(0, MAX_LOGGED_TEXT);
   // Never end on half of a surrogate pair.
   if (/[\uD800-\uDBFF]$/.test(head)) head = head.slice(0, -1);
   return `${head}… (cut from ${text.length} characters)`;
+}
+
+/** `text` with control and line-separator characters escaped as `\\uXXXX`, so that it cannot start a line of its own. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Origin and path only: a query string may carry a token. */

@@ -145,9 +145,9 @@ describe("connection failures exit 3 with a hint", () => {
 });
 
 describe("upstream failures exit 4, each printed once at the default level", () => {
-  async function failInitialize(mcpSpec: string, times = 2): Promise<CliRun> {
+  async function failInitialize(mcpSpec: string, times = 2, extraArgs: string[] = []): Promise<CliRun> {
     const api = await fakeApi();
-    const run = runCli(["attach", api.url, "--body", bodyFile, "--mcp", `objectiveai=${mcpSpec}`]);
+    const run = runCli(["attach", api.url, "--body", bodyFile, "--mcp", `objectiveai=${mcpSpec}`, ...extraArgs]);
     const conn = await api.nextConnection();
     for (let i = 0; i < times; i++) {
       const answer = await conn.request("objectiveai", "initialize", { arguments: {}, initialize: AGENT_INITIALIZE });
@@ -165,23 +165,35 @@ describe("upstream failures exit 4, each printed once at the default level", () 
     ]);
   });
 
-  test("an upstream that crashes at start: its stderr is shown, then the failure", async () => {
-    const run = await failInitialize(`${NODE_TS} ${CRASH_AT_START}`);
-    expect(linesWith(run, "fatal: settings file not found")).toHaveLength(2);
-    const failure = linesWith(run, "could not start");
-    // The cause is the transport's (today: `closed before answering initialize`, plus its reason when it gives one).
-    expect(failure).toEqual([
-      expect.stringMatching(
-        /^conduit: error: upstream "objectiveai" could not start: closed before answering initialize/,
-      ),
+  test("an upstream that crashes at start: its stderr is shown once, then the failure with its exit code", async () => {
+    const run = await failInitialize(`${NODE_TS} ${CRASH_AT_START}`, 1);
+    expect(linesWith(run, "fatal: settings file not found")).toEqual([
+      "conduit: upstream objectiveai stderr: fatal: settings file not found",
     ]);
-    expect(run.stderr().indexOf("fatal: settings file not found")).toBeLessThan(run.stderr().indexOf(failure[0]!));
+    const failure =
+      'conduit: error: upstream "objectiveai" could not start: closed before answering initialize: ' +
+      "the process exited with code 3; its stderr is shown above";
+    expect(linesWith(run, "could not start")).toEqual([failure]);
+    expect(run.stderr().indexOf("fatal: settings file not found")).toBeLessThan(run.stderr().indexOf(failure));
   });
 
-  test("an upstream that writes non-JSON on stdout", async () => {
-    const run = await failInitialize(`${NODE_TS} ${STDOUT_BANNER}`);
+  test("with --quiet (no stderr lines), the failure quotes the stderr tail, once per distinct failure", async () => {
+    const run = await failInitialize(`${NODE_TS} ${CRASH_AT_START}`, 2, ["--quiet"]);
+    expect(linesWith(run, "settings")).toEqual([
+      'conduit: error: upstream "objectiveai" could not start: closed before answering initialize: ' +
+        "the process exited with code 3; its stderr ended with: loading settings from ./missing.toml | fatal: settings file not found",
+    ]);
+  });
+
+  test("an upstream that writes non-JSON on stdout: one warning with the line and the hint; the failure says so", async () => {
+    const run = await failInitialize(`${NODE_TS} ${STDOUT_BANNER}`, 1);
+    expect(linesWith(run, "this line is not JSON")).toEqual([
+      'conduit: warn: upstream objectiveai printed a line on stdout that is not JSON-RPC: "Server listening on port 3000 (this line is not JSON)"; ' +
+        "MCP stdio servers must print only JSON-RPC on stdout; log to stderr",
+    ]);
     expect(linesWith(run, "could not start")).toEqual([
-      expect.stringMatching(/^conduit: error: upstream "objectiveai" could not start: \S/),
+      'conduit: error: upstream "objectiveai" could not start: closed before answering initialize: the process exited with code 1; ' +
+        "it printed 1 line on stdout that is not JSON-RPC (see the warning above)",
     ]);
   });
 

@@ -43,7 +43,9 @@ export async function runAttach(command: AttachCommand, io: Io): Promise<ExitCod
   const print = (text: string) => status.print(text);
   const log = stderrLogger(print, command.verbosity);
   for (const warning of command.warnings ?? []) log("warn", warning);
-  const failures = new UpstreamFailures(command.mcps, (line) => log("error", line));
+  const failures = new UpstreamFailures(command.mcps, (line) => log("error", line), {
+    stderrShown: command.verbosity !== "quiet",
+  });
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = (signal: string) => {

@@ -226,9 +226,13 @@ export class JsonRpcPeer {
       return;
     }
     this.#transport.abort?.(id);
+    const diagnosis = this.#transport.diagnosis?.();
     this.#settle(
       id,
-      upstreamFailed(`${this.#options.name} did not answer ${pending.method} within ${pending.timeoutMs} ms`),
+      upstreamFailed(
+        `${this.#options.name} did not answer ${pending.method} within ${pending.timeoutMs} ms` +
+          (diagnosis === undefined ? "" : `; ${diagnosis}`),
+      ),
     );
     // Best effort: tell the upstream to stop working on it.
     this.notify(CANCELLED_NOTIFICATION, { requestId: id, reason: "timed out" }, pending.timeoutMs).catch(

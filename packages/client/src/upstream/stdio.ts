@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import type { JsonRpcMessage, McpArguments } from "@conduit/protocol";
 import spawn from "cross-spawn";
 import type { Logger, UpstreamSpec } from "../types.js";
+import { describeExit, StderrTail, StdoutNoise, STDERR_TAIL_LEAD } from "./child-output.js";
 import { argumentsToFlags } from "./flags.js";
 import { DEFAULT_MAX_LINE_BYTES } from "./limits.js";
 import { LineDecoder } from "./ndjson.js";
@@ -40,7 +41,12 @@ export function upstreamEnvironment(extra: Record<string, string> | undefined): 
  * arguments appended as flags and the environment of upstreamEnvironment().
  * Messages are newline-delimited JSON both ways; a line on stdout longer than
  * `spec.maxLineBytes` ends the connection. The child's stderr is forwarded
- * line by line to the logger, each line cut at MAX_STDERR_LINE.
+ * line by line to the logger, each line cut at MAX_STDERR_LINE. A line on
+ * stdout that is not JSON-RPC is skipped (see StdoutNoise).
+ *
+ * When the child ends on its own, onclose's reason says how it exited, that it
+ * printed something else than JSON-RPC on stdout (if it did), and the last
+ * lines of its stderr (StderrTail), so the failure it causes names a cause.
  */
 export class StdioTransport implements UpstreamTransport {
   onmessage?: (message: JsonRpcMessage) => void;
@@ -52,15 +58,25 @@ export class StdioTransport implements UpstreamTransport {
   readonly #log: Logger;
   #child: ChildProcess | undefined;
   #exited: Promise<void> | undefined;
+  /** Settles after onclose was called. */
+  #closed: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   /** Why we ended the child ourselves (a line past the bound), for onclose. */
   #reason: string | undefined;
+  readonly #stderrTail = new StderrTail();
+  readonly #stdoutNoise: StdoutNoise;
 
   constructor(spec: StdioSpec, args: McpArguments, name: string, log: Logger) {
     this.#spec = spec;
     this.#args = args;
     this.#name = name;
     this.#log = log;
+    this.#stdoutNoise = new StdoutNoise(name, log);
+  }
+
+  /** That the child printed something else than JSON-RPC on stdout, for a request it did not answer. */
+  diagnosis(): string | undefined {
+    return this.#stdoutNoise.note();
   }
 
   /** The child's pid once started, else null. */
@@ -86,7 +102,10 @@ export class StdioTransport implements UpstreamTransport {
     const lines = new LineDecoder(
       maxLineBytes,
       (line) => {
-        for (const message of parseJsonRpc(line, this.onerror)) this.onmessage?.(message);
+        let skipped = false;
+        const messages = parseJsonRpc(line, () => (skipped = true));
+        if (skipped) this.#stdoutNoise.add(line);
+        for (const message of messages) this.onmessage?.(message);
       },
       () => {
         this.#reason = `it wrote a message line longer than ${maxLineBytes} bytes (maxLineBytes)`;
@@ -97,8 +116,21 @@ export class StdioTransport implements UpstreamTransport {
     child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk));
     child.stdout?.on("error", (error) => this.onerror?.(error));
     child.stdin?.on("error", (error) => this.onerror?.(error));
-    if (child.stderr) forwardLines(child.stderr, (line) => this.#log("info", `${this.#name} stderr: ${line}`));
-    child.on("close", () => this.onclose?.(this.#reason));
+    if (child.stderr) {
+      forwardLines(child.stderr, (line) => {
+        this.#log("info", `${this.#name} stderr: ${line}`);
+        this.#stderrTail.add(line);
+      });
+    }
+    // "close" comes after "exit" and after stdout and stderr ended: the tail is complete.
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => {
+      this.#stdoutNoise.summarize();
+      this.onclose?.(this.#reason ?? this.#exitReason(code, signal));
+    });
+    this.#closed = once(child, "close").then(
+      () => undefined,
+      () => undefined,
+    );
     return new Promise((resolve, reject) => {
       child.once("spawn", () => resolve());
       child.once("error", (error) => {
@@ -108,6 +140,14 @@ export class StdioTransport implements UpstreamTransport {
     });
   }
 
+  /** Why the child ended, unless our close() ended it. */
+  #exitReason(code: number | null, signal: NodeJS.Signals | null): string | undefined {
+    if (this.#closing !== undefined) return undefined;
+    const noise = this.#stdoutNoise.note();
+    const tail = this.#stderrTail.text();
+    return `${describeExit(code, signal)}${noise === undefined ? "" : `; ${noise}`}${tail === undefined ? "" : `${STDERR_TAIL_LEAD}${tail}`}`;
+  }
+
   send(message: JsonRpcMessage): Promise<void> {
     const stdin = this.#child?.stdin;
     if (stdin === undefined || stdin === null || this.#closing !== undefined || !stdin.writable) {
@@ -115,7 +155,12 @@ export class StdioTransport implements UpstreamTransport {
     }
     return new Promise((resolve, reject) => {
       // Called once the pipe took the line (a child that never reads leaves it waiting), or with its error.
-      stdin.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : resolve()));
+      // A child that exited before reading it (EPIPE): its exit, which onclose reports with its stderr,
+      // is the cause to show, so the write's error waits for that (a little while at most).
+      stdin.write(`${JSON.stringify(message)}\n`, (error) => {
+        if (!error) resolve();
+        else void exitsWithin(this.#closed ?? Promise.resolve(), EXIT_GRACE_MS).then(() => reject(error));
+      });
     });
   }
 
@@ -146,7 +191,7 @@ export class StdioTransport implements UpstreamTransport {
   }
 }
 
-/** True when `exited` settles within `ms`; the timer never keeps the process alive. */
+/** True when `exited` (or "closed") settles within `ms`; the timer never keeps the process alive. */
 async function exitsWithin(exited: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => {

@@ -22,6 +22,8 @@ export interface UpstreamTransport {
   send(message: JsonRpcMessage, headers?: Record<string, string>): Promise<void>;
   /** Request `id` was cancelled or timed out: stop carrying its answer (HTTP: abort its POST). */
   abort?(id: JsonRpcId): void;
+  /** What the transport saw that may explain a request left unanswered (a stdio child printing non-JSON-RPC). */
+  diagnosis?(): string | undefined;
   /** Ends the connection; resolves once it has ended (a child has exited). Idempotent. */
   close(): Promise<void>;
 }
