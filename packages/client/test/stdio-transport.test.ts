@@ -48,14 +48,7 @@ function child(env: Record<string, string>, maxLineBytes?: number): { peer: Json
     "upstream test",
     () => undefined,
   );
-  const peer = new JsonRpcPeer(transport, {
-    name: "upstream test",
-    log: () => undefined,
-    onNotification: () => undefined,
-    onClose: () => undefined,
-  });
-  peers.push(peer);
-  return { peer, transport };
+  return { peer: peerOf(transport), transport };
 }
 
 test("maxLineBytes: a message line of exactly N bytes is delivered; N+1 ends the child and fails the call", async () => {

@@ -1,23 +1,15 @@
 import type { IncomingMessage } from "node:http";
-import type { ElicitationAction, ElicitationContent, Logger, McpKind } from "@conduit/protocol";
+import type { ForwardOutcome, ForwardedEvent } from "@conduit/mcp-route";
+import type { ElicitationAction, ElicitationContent, Logger } from "@conduit/protocol";
 import type { ConduitSession } from "./session.js";
 
 /** true accepts; false refuses with 401; `{ status, body }` refuses with that status and JSON body. */
 export type AuthenticateResult = boolean | { status: number; body: unknown };
 
 /** How a request forwarded by the loopback MCP listener ended. */
-export type McpOutcome =
-  "ok" | "upstream_error" | "timeout" | "channel_closed" | "no_channel" | "too_many" | "cancelled" | "internal";
-
+export type McpOutcome = ForwardOutcome;
 /** One request, notification or terminate the loopback MCP listener forwarded, once it settled. */
-export interface McpTrafficEvent {
-  method: string;
-  mcp: McpKind;
-  outcome: McpOutcome;
-  durationMs: number;
-  /** The full routing id: shorten it (protocol's `shortId`) before logging it at info level. */
-  responseId: string;
-}
+export type McpTrafficEvent = ForwardedEvent;
 
 /** Options of the loopback MCP listener (`listenMcp()`). */
 export interface McpListenOptions {
