@@ -166,7 +166,7 @@ export class StdioTransport implements UpstreamTransport {
 
   /**
    * Closes the child's stdin, then SIGTERM after EXIT_GRACE_MS, then SIGKILL
-   * after another; resolves once it has exited.
+   * after another; resolves once it has exited and onclose has run.
    */
   close(): Promise<void> {
     this.#closing ??= this.#terminate();
@@ -178,16 +178,23 @@ export class StdioTransport implements UpstreamTransport {
     const exited = this.#exited;
     if (child === undefined || exited === undefined) return;
     const gone = (): boolean => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
-    if (gone()) return;
-    child.stdin?.end();
-    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-      if (await exitsWithin(exited, EXIT_GRACE_MS)) return;
-      if (!gone()) child.kill(signal);
+    if (!gone()) {
+      child.stdin?.end();
+      for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+        if (await exitsWithin(exited, EXIT_GRACE_MS)) break;
+        if (!gone()) child.kill(signal);
+      }
+      await exited;
     }
-    await exited;
-    // A grandchild may still hold the pipes: do not wait for them to close.
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    // Resolve only after "close" (and so onclose) ran. It follows once stdout and stderr ended; a
+    // grandchild may hold them open, so past the grace the pipes are destroyed instead of awaited.
+    const closed = this.#closed;
+    if (closed === undefined) return;
+    if (!(await exitsWithin(closed, EXIT_GRACE_MS))) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }
+    await closed;
   }
 }
 
