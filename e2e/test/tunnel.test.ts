@@ -260,6 +260,9 @@ describe("failures", () => {
       "the agent's first chunk",
     );
     const client = await agentClient(responseId);
+    // The route answers notifications/initialized with 202 before the attach client acks it: wait for
+    // that ack, so the one request in flight below is the tool call.
+    await expect.poll(() => api.sessions[0]!.inFlight).toBe(0);
 
     const call = client.callTool({ name: "block", arguments: { key: "killed" } }).then(
       () => undefined,
