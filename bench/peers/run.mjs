@@ -12,6 +12,7 @@
 //   BENCH_WINDOW_MS   length of one measured window                      (1500)
 //   BENCH_ROUNDS      windows per system per cell                          (3)
 //   BENCH_WARMUP_MS   unmeasured window per system per cell                (750)
+//   BENCH_PREWARM_MS  unmeasured load per system before the first cell, 16 clients on one session (3000)
 //   BENCH_CONCURRENCY clients in flight, comma list                        (1,16,64)
 //   BENCH_MODES       own (a session per client) and/or shared             (own,shared)
 //   BENCH_SYSTEMS     subset of floor,sdk,supergateway,mcp-proxy,conduit-stdio,conduit-http
@@ -60,10 +61,13 @@ const list = (name, fallback) =>
     .filter(Boolean);
 
 const CPU_PROF = env.BENCH_CPU_PROF === "1";
+/** Clients of the pre-warm load (BENCH_PREWARM_MS). */
+const PREWARM_CLIENTS = 16;
 const config = {
   windowMs: num("BENCH_WINDOW_MS", 1500),
   rounds: num("BENCH_ROUNDS", 3),
   warmupMs: num("BENCH_WARMUP_MS", 750),
+  prewarmMs: num("BENCH_PREWARM_MS", 3000),
   concurrency: list("BENCH_CONCURRENCY", "1,16,64").map(Number),
   modes: list("BENCH_MODES", "own,shared"),
   systems: list("BENCH_SYSTEMS", SYSTEMS.map((system) => system.name).join(",")),
@@ -249,6 +253,20 @@ async function main() {
     log(`started ${system.name} (${(performance.now() - t0).toFixed(0)} ms): ${info.url}`);
   }
 
+  // Every system first runs the same unmeasured load, so the first cell does not measure a cold JIT.
+  if (config.prewarmMs > 0) {
+    for (const [name, { info }] of live) {
+      const target = new Target({ name, url: info.url, headers: info.headers, connections: PREWARM_CLIENTS });
+      const session = await target.openSession();
+      await runWindow(target, Array.from({ length: PREWARM_CLIENTS }, () => session), config.prewarmMs, []).catch(
+        rethrow(name),
+      );
+      await target.closeSession(session);
+      await target.close();
+    }
+    log(`pre-warmed every system for ${config.prewarmMs} ms`);
+  }
+
   for (const [cellIndex, cell] of cells.entries()) {
     const c = cell.concurrency;
     const t0 = performance.now();
@@ -281,6 +299,7 @@ async function main() {
           calls: window.calls,
           ms: Math.round(window.ms),
           reqPerSec: Math.round((window.calls * 1000) / window.ms),
+          rss: Object.fromEntries(Object.entries(own).map(([role, pid]) => [role, rssBytes(pid)])),
           ...(CPU_PROF ? { monotonicUs: window.monotonicUs } : {}),
         });
         entry.calls += window.calls;

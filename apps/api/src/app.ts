@@ -159,6 +159,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     throw err;
   }
   logger.info({ address: config.address, port, mcpPort: mcpListener.port }, "listening");
+  // Tests, scripts and supervisors wait for this line: it does not wait for a batch.
+  logger.flush();
   if (config.apiKeys.length === 0 && !isLoopbackAddress(config.address)) {
     logger.warn(
       { address: config.address },

@@ -44,6 +44,8 @@ export interface Config {
   /** Open connections on the loopback MCP listener. */
   mcpMaxConnections: number;
   logLevel: LogLevel;
+  /** How long an info or debug log line may wait to be written with the lines after it; 0: at once. */
+  logBatchMs: number;
   /** Without a trailing slash. */
   openaiBaseUrl: string;
   openaiApiKey: string | undefined;
@@ -351,6 +353,15 @@ export const CONFIG_VARS = [
     default: "info",
     description: `log level (${LOG_LEVELS.join(", ")})`,
     schema: z.enum(LOG_LEVELS),
+  }),
+  spec({
+    key: "logBatchMs",
+    env: "LOG_BATCH_MS",
+    flag: "log-batch-ms",
+    default: "100",
+    description:
+      "longest wait of an info or debug log line, to be written with the lines after it (0: each line at once)",
+    schema: integer(0, MAX_TIMER_MS),
   }),
   spec({
     key: "openaiBaseUrl",

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { startApp } from "./app.js";
 import { ConfigError, ConfigExit, loadConfig, type Config } from "./config.js";
+import { batchedStdout } from "./log-destination.js";
 import { createLogger } from "./logger.js";
 import { installSignalHandlers } from "./shutdown.js";
 import { errorMessage } from "@conduit/protocol";
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, batchedStdout(config.logBatchMs));
   process.on("uncaughtException", (err) => {
     logger.fatal({ err: err.message, stack: err.stack }, "uncaught exception");
     process.exit(1);

@@ -98,11 +98,20 @@ export class Metrics {
     });
     collectDefaultMetrics({ register: this.registry });
 
+    // prom-client hashes a label object on every inc/observe; the child of each label set is
+    // kept instead (methods and outcomes are bounded sets, so these maps are too).
+    const forwardedBy = new Map<string, Counter.Internal>();
+    const durationBy = new Map<string, Histogram.Internal<"method">>();
     this.observer = {
       forwarded(event) {
         const method = methodLabel(event.method);
-        forwarded.inc({ method, outcome: event.outcome });
-        duration.observe({ method }, event.durationMs / 1000);
+        const key = `${method} ${event.outcome}`;
+        let count = forwardedBy.get(key);
+        if (count === undefined) forwardedBy.set(key, (count = forwarded.labels(method, event.outcome)));
+        count.inc();
+        let observe = durationBy.get(method);
+        if (observe === undefined) durationBy.set(method, (observe = duration.labels(method)));
+        observe.observe(event.durationMs / 1000);
         if (event.outcome === "timeout") timeouts.inc();
       },
     };

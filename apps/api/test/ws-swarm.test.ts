@@ -90,8 +90,21 @@ describe("WebSocket transport with the attach CLI", () => {
 
     // Logs: one "mcp request" line per forwarded call with method, outcome and duration, every
     // response id shortened — no log line anywhere holds a full id (it is a capability).
+    // Info lines are written in batches (LOG_BATCH_MS): wait for the last one to arrive.
+    const mcpCalls = (): Record<string, unknown>[] =>
+      api()
+        .logs()
+        .filter((line) => line.msg === "mcp request" && line.method === "tools/call");
+    await expect.poll(() => mcpCalls().length).toBe(3);
+    await expect
+      .poll(() =>
+        api()
+          .logs()
+          .some((line) => line.msg === "swarm finished"),
+      )
+      .toBe(true);
     const logs = api().logs();
-    const calls = logs.filter((line) => line.msg === "mcp request" && line.method === "tools/call");
+    const calls = mcpCalls();
     expect(calls).toHaveLength(3);
     for (const line of calls) {
       expect(line).toMatchObject({ mcp: "objectiveai", outcome: "ok", ms: expect.any(Number) });

@@ -8,6 +8,7 @@ import {
   SUBPROTOCOLS,
   decodeServerFrame,
   protocolVersionOf,
+  TurnWriteBatch,
   encodeFrame,
   type Chunk,
   type ClientFrame,
@@ -91,6 +92,8 @@ class AttachClient implements AttachSession {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Something came from the server since the last heartbeat tick. */
   #heard = true;
+  /** Batches the frames of one event-loop turn into one write on the TCP socket, once it is known. */
+  #batch: TurnWriteBatch | undefined;
 
   constructor(options: AttachOptions) {
     const url = toWebSocketUrl(options.url);
@@ -155,6 +158,9 @@ class AttachClient implements AttachSession {
       this.#failure ??= message;
       if (!this.#wasOpen) this.#connectFailure ??= { kind: "network", code: error.code, message };
       log("debug", `socket error: ${forLog(message)}`);
+    });
+    ws.on("upgrade", (response) => {
+      this.#batch = new TurnWriteBatch(response.socket);
     });
     ws.on("open", () => {
       this.#wasOpen = true;
@@ -358,11 +364,15 @@ class AttachClient implements AttachSession {
       return false;
     }
     if (this.#ws.readyState !== WebSocket.OPEN) return false;
-    this.#ws.send(encoded.text, (error) => {
-      if (error) this.#log("debug", `send failed: ${forLog(error.message)}`);
-    });
+    this.#batch?.hold();
+    this.#ws.send(encoded.text, this.#onSent);
     return true;
   }
+
+  // One callback for every frame: no closure per send.
+  readonly #onSent = (error?: Error | null): void => {
+    if (error) this.#log("debug", `send failed: ${forLog(error.message)}`);
+  };
 
   async #finish(code: number, reason: string): Promise<AttachOutcome> {
     clearTimeout(this.#graceTimer);

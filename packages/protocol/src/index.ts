@@ -18,3 +18,4 @@ export * from "./schemas/frames.js";
 export * from "./logger.js";
 export * from "./timers.js";
 export * from "./websocket-data.js";
+export * from "./turn-write-batch.js";

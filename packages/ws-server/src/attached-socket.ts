@@ -10,6 +10,7 @@ import {
 import { ReverseAttachGuard, ReverseChannel, SessionTracker, type ReverseAttachHandle } from "@conduit/registry";
 import type { RawData, WebSocket } from "ws";
 import { Backpressure } from "./backpressure.js";
+import { rawSocketOf } from "./raw-sockets.js";
 import { BodySlot, parseBodyFrame, type BodyResult, type BodyValidator } from "./body-frame.js";
 import { Heartbeat } from "./heartbeat.js";
 import { InvalidFrames } from "./invalid-frames.js";
@@ -109,7 +110,7 @@ export class SocketSession implements AttachedSocket {
     });
     this.guard = new ReverseAttachGuard(options.registry, this.channel, { maxIds: options.maxIdsPerSocket });
     this.handle = this.guard.handle;
-    this.#backpressure = new Backpressure(socket, options.highWaterMark);
+    this.#backpressure = new Backpressure(socket, options.highWaterMark, rawSocketOf(socket));
     this.#body = new BodySlot(options.bodyTimeoutMs, () => {
       options.logger.info({ timeoutMs: options.bodyTimeoutMs }, "no body frame in time");
       void this.fail(

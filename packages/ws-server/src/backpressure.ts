@@ -1,3 +1,4 @@
+import { TurnWriteBatch, type CorkableStream } from "@conduit/protocol";
 import type { WebSocket } from "ws";
 
 const RESOLVED_TRUE = Promise.resolve(true);
@@ -21,11 +22,14 @@ export class Backpressure {
   readonly #socket: WebSocket;
   readonly #highWaterMark: number;
   #waiters: Array<(ready: boolean) => void> = [];
+  readonly #batch: TurnWriteBatch | undefined;
   #closed = false;
 
-  constructor(socket: WebSocket, highWaterMark: number) {
+  /** With `raw`, the TCP socket under `socket`, the frames of one event-loop turn leave in one write. */
+  constructor(socket: WebSocket, highWaterMark: number, raw?: CorkableStream) {
     this.#socket = socket;
     this.#highWaterMark = highWaterMark;
+    this.#batch = raw === undefined ? undefined : new TurnWriteBatch(raw);
   }
 
   write(text: string): Promise<boolean> {
@@ -41,6 +45,7 @@ export class Backpressure {
    */
   writeControl(text: string): void {
     const socket = this.#socket;
+    this.#batch?.hold();
     if (socket.bufferedAmount + maxFrameBytes(text) > this.#highWaterMark) socket.send(text, this.#onWritten);
     else socket.send(text);
   }

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { SUBPROTOCOLS, pickSubprotocol } from "@conduit/protocol";
 import { WebSocketServer, type WebSocket } from "ws";
+import { rememberRawSocket } from "./raw-sockets.js";
 
 export type AuthenticateResult = boolean | { status: number; body: unknown };
 
@@ -153,7 +154,10 @@ export function createUpgradeHandler(options: UpgradeOptions): UpgradeHandler {
     if (socket.destroyed) return;
     if (closed) return refuse(socket, 503, errorBody(503, "server shutting down"));
     socket.off("error", ignoreError);
-    wss.handleUpgrade(req, socket, head, (ws) => options.onConnection(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      rememberRawSocket(ws, socket);
+      options.onConnection(ws, req);
+    });
   }
 
   return {

@@ -13,6 +13,9 @@ async function fillUntilBlocked(
 ): Promise<{ sent: number; blocked: Promise<boolean> }> {
   for (let i = 0; i < MAX_SENDS; i += 1) {
     const result = send(i);
+    // The writer holds a turn's frames until the turn ends (one write for all): let it hand them
+    // to the kernel, so a send that still waits waits for a client that does not read.
+    await new Promise((resolve) => setImmediate(resolve));
     if (!(await isSettled(result))) return { sent: i + 1, blocked: result };
     expect(await result).toBe(true);
   }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import type { Readable } from "node:stream";
-import type { JsonRpcMessage, McpArguments } from "@conduit/protocol";
+import { TurnWriteBatch, type JsonRpcMessage, type McpArguments } from "@conduit/protocol";
 import spawn from "cross-spawn";
 import type { Logger, UpstreamSpec } from "../types.js";
 import { describeExit, StderrTail, StdoutNoise, STDERR_TAIL_LEAD } from "./child-output.js";
@@ -57,6 +57,8 @@ export class StdioTransport implements UpstreamTransport {
   readonly #name: string;
   readonly #log: Logger;
   #child: ChildProcess | undefined;
+  /** Batches the lines of one event-loop turn into one write on the pipe. */
+  #stdinBatch: TurnWriteBatch | undefined;
   #exited: Promise<void> | undefined;
   /** Settles after onclose was called. */
   #closed: Promise<void> | undefined;
@@ -116,6 +118,7 @@ export class StdioTransport implements UpstreamTransport {
     child.stdout?.on("data", (chunk: Buffer) => lines.push(chunk));
     child.stdout?.on("error", (error) => this.onerror?.(error));
     child.stdin?.on("error", (error) => this.onerror?.(error));
+    this.#stdinBatch = child.stdin ? new TurnWriteBatch(child.stdin) : undefined;
     if (child.stderr) {
       forwardLines(child.stderr, (line) => {
         this.#log("info", `${this.#name} stderr: ${line}`);
@@ -153,6 +156,7 @@ export class StdioTransport implements UpstreamTransport {
     if (stdin === undefined || stdin === null || this.#closing !== undefined || !stdin.writable) {
       return Promise.reject(new Error("not connected"));
     }
+    this.#stdinBatch?.hold();
     return new Promise((resolve, reject) => {
       // Called once the pipe took the line (a child that never reads leaves it waiting), or with its error.
       // A child that exited before reading it (EPIPE): its exit, which onclose reports with its stderr,

@@ -1,0 +1,54 @@
+import { destination, type DestinationStream } from "pino";
+
+/** pino sets `lastLevel` on a stream that carries this symbol, before each write (pino's metadata protocol). */
+const PINO_METADATA = Symbol.for("pino.metadata");
+/** pino's numeric level of `warn`. */
+const WARN = 40;
+/** A batch is written as soon as it holds this many bytes. */
+const BATCH_BYTES = 4096;
+
+/** What createLogger writes to: a pino stream whose `flush()` (pino's `logger.flush()`) writes every held line now. */
+export interface LogDestination extends DestinationStream {
+  flush(callback?: () => void): void;
+}
+
+/**
+ * stdout, in batches: an info or debug line waits at most `batchMs` (or until
+ * 4 KiB are held) and leaves in one write with the lines after it, so a busy
+ * server pays one write per batch instead of one per line. A warn, error or
+ * fatal line is written at once, with everything held before it, and so is
+ * everything still held when the process exits. `batchMs` 0: every line at once.
+ * `fd` is for tests.
+ */
+export function batchedStdout(batchMs: number, fd = 1): LogDestination {
+  if (batchMs === 0) {
+    const boom = destination({ dest: fd, sync: true });
+    return { write: (line: string) => void boom.write(line), flush: (callback) => callback?.() };
+  }
+  const boom = destination({ dest: fd, sync: true, minLength: BATCH_BYTES });
+  let timer: NodeJS.Timeout | undefined;
+  /** A line went in since the last flush (sonic-boom may have written it already, past 4 KiB). */
+  let held = false;
+  const flush = (callback?: () => void): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    // Sync mode: sonic-boom writes what it holds before returning.
+    if (held) boom.flush();
+    held = false;
+    callback?.();
+  };
+  const onTimer = (): void => flush();
+  process.once("exit", () => flush());
+  const stream = {
+    [PINO_METADATA]: true,
+    lastLevel: 0,
+    write(line: string): void {
+      boom.write(line);
+      held = true;
+      if (stream.lastLevel >= WARN) flush();
+      else timer ??= setTimeout(onTimer, batchMs).unref();
+    },
+    flush,
+  };
+  return stream;
+}

@@ -1,0 +1,67 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { batchedStdout } from "../src/log-destination.js";
+import { createLogger } from "../src/logger.js";
+
+let dir: string | undefined;
+const fds: number[] = [];
+
+afterEach(() => {
+  for (const fd of fds.splice(0)) closeSync(fd);
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** A logger writing through batchedStdout(batchMs) to a temp file, and a reader of the messages written so far. */
+function fileLogger(batchMs: number) {
+  dir ??= mkdtempSync(join(tmpdir(), "conduit-log-"));
+  const path = join(dir, `log-${fds.length}.jsonl`);
+  const fd = openSync(path, "w");
+  fds.push(fd);
+  const logger = createLogger("debug", batchedStdout(batchMs, fd));
+  const written = (): string[] =>
+    readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => line.length > 0)
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+  return { logger, written };
+}
+
+describe("batchedStdout (LOG_BATCH_MS)", () => {
+  it("holds info lines and writes them together once the batch time is over", async () => {
+    const { logger, written } = fileLogger(20);
+    logger.info("one");
+    logger.debug("two");
+    expect(written()).toEqual([]);
+    await vi.waitFor(() => expect(written()).toEqual(["one", "two"]), { timeout: 10_000 });
+  });
+
+  it("writes a warn line at once, with every line held before it", () => {
+    const { logger, written } = fileLogger(60_000);
+    logger.info("held");
+    logger.warn("alarm");
+    expect(written()).toEqual(["held", "alarm"]);
+    logger.error("worse");
+    expect(written()).toEqual(["held", "alarm", "worse"]);
+  });
+
+  it("writes what it holds on logger.flush() and once 4 KiB are held", () => {
+    const { logger, written } = fileLogger(60_000);
+    logger.info("first");
+    logger.flush();
+    expect(written()).toEqual(["first"]);
+    // Fields are clipped at 200 characters: each line holds about 300 bytes.
+    const filler = "x".repeat(200);
+    for (let i = 0; i < 20; i++) logger.info({ filler }, `line ${i}`);
+    expect(written().length).toBeGreaterThan(1);
+    expect(written()[1]).toBe("line 0");
+  });
+
+  it("writes every line at once with 0", () => {
+    const { logger, written } = fileLogger(0);
+    logger.info("now");
+    expect(written()).toEqual(["now"]);
+  });
+});
