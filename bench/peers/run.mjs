@@ -258,9 +258,12 @@ async function main() {
     for (const [name, { info }] of live) {
       const target = new Target({ name, url: info.url, headers: info.headers, connections: PREWARM_CLIENTS });
       const session = await target.openSession();
-      await runWindow(target, Array.from({ length: PREWARM_CLIENTS }, () => session), config.prewarmMs, []).catch(
-        rethrow(name),
-      );
+      await runWindow(
+        target,
+        Array.from({ length: PREWARM_CLIENTS }, () => session),
+        config.prewarmMs,
+        [],
+      ).catch(rethrow(name));
       await target.closeSession(session);
       await target.close();
     }
