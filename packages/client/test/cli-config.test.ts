@@ -162,10 +162,48 @@ test("the README's example conduit.config.json is valid", () => {
     args: ["./servers/fs.js"],
     env: { ROOT: "." },
     cwd: "/project",
+    maxLineBytes: 1_048_576,
   });
   expect(config.mcps["acme/search/1.0.0/web"]).toEqual({
     kind: "http",
     url: "http://127.0.0.1:3001/mcp",
     headers: { "X-Team": "docs" },
+    headersTimeoutMs: 60_000,
   });
+});
+
+test("an mcp entry carries its upstream's bounds; a bound out of range names its field", () => {
+  const config = parseConfigFile(
+    {
+      mcps: {
+        objectiveai: {
+          url: "http://127.0.0.1:3001/mcp",
+          maxJsonBytes: 1024,
+          maxSseEventChars: 2048,
+          connectTimeoutMs: 500,
+          closeTimeoutMs: 100,
+        },
+      },
+    },
+    "conduit.config.json",
+    "/project",
+  );
+  expect(config.mcps.objectiveai).toEqual({
+    kind: "http",
+    url: "http://127.0.0.1:3001/mcp",
+    maxJsonBytes: 1024,
+    maxSseEventChars: 2048,
+    connectTimeoutMs: 500,
+    closeTimeoutMs: 100,
+  });
+  expect(() =>
+    parseConfigFile({ mcps: { objectiveai: { command: "x", maxLineBytes: 0 } } }, "conduit.config.json", "/project"),
+  ).toThrow(/conduit\.config\.json: field "mcps\.objectiveai/);
+  expect(() =>
+    parseConfigFile(
+      { mcps: { objectiveai: { url: "http://127.0.0.1:1/mcp", maxLineBytes: 10 } } },
+      "conduit.config.json",
+      "/project",
+    ),
+  ).toThrow(/conduit\.config\.json: field "mcps\.objectiveai/);
 });

@@ -20,6 +20,13 @@ const timeoutMs = z
 
 const stringMap = z.record(z.string(), z.string());
 
+/** An upstream's byte or time bound (see the README's Upstreams section): the range attach() checks. */
+const bound = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_TIMEOUT_MS, { error: `expected a whole number from 1 to ${MAX_TIMEOUT_MS}` });
+
 const McpEntrySchema = z.union(
   [
     z.string().min(1),
@@ -28,11 +35,21 @@ const McpEntrySchema = z.union(
       args: z.array(z.string()).optional(),
       env: stringMap.optional(),
       cwd: z.string().min(1).optional(),
+      maxLineBytes: bound.optional(),
     }),
-    z.strictObject({ url: z.string().min(1), headers: stringMap.optional() }),
+    z.strictObject({
+      url: z.string().min(1),
+      headers: stringMap.optional(),
+      maxJsonBytes: bound.optional(),
+      maxSseEventChars: bound.optional(),
+      connectTimeoutMs: bound.optional(),
+      headersTimeoutMs: bound.optional(),
+      closeTimeoutMs: bound.optional(),
+    }),
   ],
   {
-    error: 'expected a command line or URL string, {"command", "args"?, "env"?, "cwd"?} or {"url", "headers"?}',
+    error:
+      'expected a command line or URL string, {"command", "args"?, "env"?, "cwd"?, "maxLineBytes"?} or {"url", "headers"?, and the HTTP bounds?}',
   },
 );
 
@@ -140,17 +157,20 @@ function toSpec(entry: z.infer<typeof McpEntrySchema>, baseDir: string): Upstrea
     return spec.kind === "stdio" ? { ...spec, cwd: baseDir } : spec;
   }
   if ("command" in entry) {
+    const { command, args, env, cwd, ...bounds } = entry;
     return {
       kind: "stdio",
-      command: entry.command,
-      ...(entry.args ? { args: entry.args } : {}),
-      ...(entry.env ? { env: entry.env } : {}),
-      cwd: resolve(baseDir, entry.cwd ?? "."),
+      command,
+      ...(args ? { args } : {}),
+      ...(env ? { env } : {}),
+      cwd: resolve(baseDir, cwd ?? "."),
+      ...withoutUndefined(bounds),
     };
   }
-  const url = new URL(entry.url);
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("the url must be http:// or https://");
-  return { kind: "http", url: entry.url, ...(entry.headers ? { headers: entry.headers } : {}) };
+  const { url, headers, ...bounds } = entry;
+  const protocol = new URL(url).protocol;
+  if (protocol !== "http:" && protocol !== "https:") throw new Error("the url must be http:// or https://");
+  return { kind: "http", url, ...(headers ? { headers } : {}), ...withoutUndefined(bounds) };
 }
 
 function fieldOf(path: readonly PropertyKey[]): string {

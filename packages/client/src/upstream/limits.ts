@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "@conduit/protocol";
 import type { HttpUpstreamLimits, UpstreamSpec } from "../types.js";
 
 /** The API's default WebSocket frame limit: a larger message could not reach the agent anyway. */
@@ -15,7 +16,8 @@ export const DEFAULT_HTTP_LIMITS: Required<HttpUpstreamLimits> = {
 };
 
 const LIMIT_NAMES = [...Object.keys(DEFAULT_HTTP_LIMITS), "maxLineBytes"] as const;
-const MAX_LIMIT = 2_147_483_647;
+/** Timers hold at most this; the byte limits share the bound so every limit reads the same. */
+const MAX_LIMIT = MAX_TIMER_MS;
 
 /** The spec's limits with the defaults filled in. */
 export function httpLimits(spec: HttpUpstreamLimits): Required<HttpUpstreamLimits> {
