@@ -89,7 +89,8 @@ export class ReverseAttachGuard implements Disposable {
   release(): string[] {
     if (this.#released) return [];
     this.#released = true;
-    const removed = [...this.#ids].filter((id) => this.#registry.unregister(id, this.#channel));
+    const removed: string[] = [];
+    for (const id of this.#ids) if (this.#registry.unregister(id, this.#channel)) removed.push(id);
     this.#ids.clear();
     return removed;
   }
