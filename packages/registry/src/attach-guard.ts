@@ -39,15 +39,7 @@ export class ReverseAttachGuard implements Disposable {
     this.#registry = registry;
     this.#channel = channel;
     this.maxIds = options.maxIds ?? DEFAULT_MAX_IDS_PER_SOCKET;
-    // The handle may outlive the guard (agents still running); after release it is inert.
-    const isReleased = (): boolean => this.#released;
-    this.handle = {
-      channel,
-      get released() {
-        return isReleased();
-      },
-      register: (responseId) => this.register(responseId),
-    };
+    this.handle = new GuardHandle(this);
   }
 
   get channel(): ReverseChannel {
@@ -97,5 +89,31 @@ export class ReverseAttachGuard implements Disposable {
 
   [Symbol.dispose](): void {
     this.release();
+  }
+}
+
+/**
+ * The guard's handle. It may outlive the guard (agents still running); after
+ * release it is inert. A class rather than an object literal with a getter:
+ * one per attached socket, so it should be a small fast-mode object with its
+ * methods on the prototype.
+ */
+class GuardHandle implements ReverseAttachHandle {
+  readonly #guard: ReverseAttachGuard;
+
+  constructor(guard: ReverseAttachGuard) {
+    this.#guard = guard;
+  }
+
+  get channel(): ReverseChannel {
+    return this.#guard.channel;
+  }
+
+  get released(): boolean {
+    return this.#guard.released;
+  }
+
+  register(responseId: string): boolean {
+    return this.#guard.register(responseId);
   }
 }
