@@ -21,6 +21,7 @@
 // attach, a stream does not open, or either is lost before the measurement
 // ends; a missed target is only reported.
 import console from "node:console";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { setTimeout } from "node:timers";
@@ -35,6 +36,10 @@ const SERVER_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? "").split(" ").filter(Bo
 const WATCHDOG_MS = 240_000;
 
 const benchStart = performance.now();
+/** The machine is shared: its load at the start says how much the figures can be trusted. */
+const loadAtStart = loadavg()
+  .map((n) => n.toFixed(2))
+  .join(" ");
 const watchdog = setTimeout(() => abort(new Error(`bench did not finish within ${WATCHDOG_MS / 1000} s`)), WATCHDOG_MS);
 watchdog.unref();
 
@@ -144,4 +149,5 @@ print(
 print(
   `target ≤ 20 KiB of heap per socket: ${conduit.perSocket <= TARGET_BYTES ? "target met" : "target missed"} (conduit ${(conduit.perSocket / 1024).toFixed(2)} KiB)`,
 );
+print(`load average at start (1/5/15 min): ${loadAtStart}`);
 print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);

@@ -18,6 +18,7 @@
 // for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Exits 1 if an event is lost or doubled,
 // a stream closes, or a trigger is not answered ok; a missed target is only reported.
 import console from "node:console";
+import { loadavg } from "node:os";
 import { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
@@ -38,6 +39,10 @@ const WATCHDOG_MS = 120_000;
 const EVENT_METHOD = listChangedMethod("tools");
 
 const benchStart = performance.now();
+/** The machine is shared: its load at the start says how much the figures can be trusted. */
+const loadAtStart = loadavg()
+  .map((n) => n.toFixed(2))
+  .join(" ");
 const watchdog = setTimeout(() => abort(new Error(`bench did not finish within ${WATCHDOG_MS / 1000} s`)), WATCHDOG_MS);
 watchdog.unref();
 
@@ -180,4 +185,5 @@ for (const key of ["p50", "p99", "max"]) {
 print(
   `target p99 ≤ ${TARGET_P99_MS} ms: ${conduit.p99 <= TARGET_P99_MS ? "target met" : "target missed"} (conduit p99 ${conduit.p99.toFixed(2)} ms)`,
 );
+print(`load average at start (1/5/15 min): ${loadAtStart}`);
 print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);

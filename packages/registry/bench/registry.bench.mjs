@@ -13,6 +13,7 @@
 // finds the wrong channel, an id outlives its release, an answer goes astray);
 // a missed target is only reported.
 import console from "node:console";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
@@ -143,6 +144,10 @@ const OPS = [
 ];
 
 const benchStart = performance.now();
+/** The machine is shared: its load at the start says how much the figures can be trusted. */
+const loadAtStart = loadavg()
+  .map((n) => n.toFixed(2))
+  .join(" ");
 const conduit = Object.fromEntries(OPS.map(([key]) => [key, []]));
 const bare = Object.fromEntries(OPS.map(([key]) => [key, []]));
 for (let round = 0; round <= ROUNDS; round++) {
@@ -176,6 +181,7 @@ for (const [key, label, baselineLabel] of OPS) {
 print(
   `target ≥ ${TARGET_OPS.toLocaleString("en-US")} ops/s per op: ${missed === 0 ? "target met" : `target missed for ${missed} op(s)`}`,
 );
+print(`load average at start (1/5/15 min): ${loadAtStart}`);
 print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
 
 if (failures.length > 0) {
