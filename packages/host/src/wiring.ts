@@ -4,12 +4,12 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { SseStreamRegistry, socketHooksFor } from "@conduit/listeners";
 import { createMcpListener } from "@conduit/mcp-route";
-import type { Logger } from "@conduit/protocol";
+import type { Chunk, Logger } from "@conduit/protocol";
 import { ReverseChannelRegistry } from "@conduit/registry";
 import { AttachedSockets, createUpgradeHandler, type AttachedSocket } from "@conduit/ws-server";
 import type { WebSocket } from "ws";
 import type { ConduitHostOptions, McpListenOptions, McpTrafficEvent } from "./options.js";
-import type { SocketParts } from "./session.js";
+import type { BodyResult, BodyValidator, SessionClosed, SocketParts } from "./session.js";
 
 export { RegistrationLimitError } from "@conduit/registry";
 
@@ -47,24 +47,55 @@ export interface WiringOptions extends ConduitHostOptions {
   logger: Logger;
 }
 
-function partsOf(socket: AttachedSocket, ws: WebSocket): SocketParts {
-  return {
-    readBody: (validate) => socket.readBody(validate),
-    declare: (mcps) => socket.declare(mcps),
-    register: (responseId) => socket.register(responseId),
-    send: (chunk) => socket.send(chunk),
-    finish: () => socket.finish(),
-    fail: (error, closeCode) => socket.fail(error, closeCode),
-    get responseIds() {
-      return socket.responseIds;
-    },
-    get inFlight() {
-      return socket.pendingCount;
-    },
-    subprotocol: ws.protocol,
-    signal: socket.signal,
-    closed: socket.closed,
-  };
+/** What the session sees of one attached socket; a class, as there is one per socket (see session.ts). */
+class AttachedSocketParts implements SocketParts {
+  readonly subprotocol: string;
+  readonly #socket: AttachedSocket;
+
+  constructor(socket: AttachedSocket, ws: WebSocket) {
+    this.#socket = socket;
+    this.subprotocol = ws.protocol;
+  }
+
+  readBody<T>(validate: BodyValidator<T>): Promise<BodyResult<T>> {
+    return this.#socket.readBody(validate);
+  }
+
+  declare(mcps: readonly string[]): void {
+    this.#socket.declare(mcps);
+  }
+
+  register(responseId: string): boolean {
+    return this.#socket.register(responseId);
+  }
+
+  send(chunk: Chunk): Promise<boolean> {
+    return this.#socket.send(chunk);
+  }
+
+  finish(): Promise<void> {
+    return this.#socket.finish();
+  }
+
+  fail(error: { code: number; message: string }, closeCode?: number): Promise<void> {
+    return this.#socket.fail(error, closeCode);
+  }
+
+  get responseIds(): ReadonlySet<string> {
+    return this.#socket.responseIds;
+  }
+
+  get inFlight(): number {
+    return this.#socket.pendingCount;
+  }
+
+  get signal(): AbortSignal {
+    return this.#socket.signal;
+  }
+
+  get closed(): Promise<SessionClosed> {
+    return this.#socket.closed;
+  }
 }
 
 export function wire(options: WiringOptions): Wiring {
@@ -94,7 +125,7 @@ export function wire(options: WiringOptions): Wiring {
         allowedOrigins: options.allowedOrigins,
         authenticate: options.authenticate,
         maxPayload: options.maxFrameBytes,
-        onConnection: (ws, req) => onSocket(partsOf(sockets.attach(ws), ws), req),
+        onConnection: (ws, req) => onSocket(new AttachedSocketParts(sockets.attach(ws), ws), req),
       });
       return { handle: (req, socket, head) => handler.handle(req, socket, head), close: () => handler.close() };
     },
