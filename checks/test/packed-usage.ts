@@ -54,6 +54,19 @@ export const usages: Record<string, Usage> = {
     ].join("\n"),
     expected: [true, 400],
   },
+  host: {
+    imports: { "@conduit/host": ["createConduitHost"] },
+    body: [
+      "const host = createConduitHost({ onSession: () => {} });",
+      "host.listenMcp().then(async (mcp) => {",
+      '  const reply = await fetch(`${mcp.url}/objectiveai`, { method: "POST", body: "{}" });',
+      "  const open = host.stats().sockets;",
+      "  await host.close();",
+      '  console.log(JSON.stringify([mcp.url.startsWith("http://127.0.0.1:"), reply.status, open]));',
+      "});",
+    ].join("\n"),
+    expected: [true, 400, 0],
+  },
   client: {
     imports: { "@conduit/client": ["parseUpstreamSpec"] },
     body: 'console.log(JSON.stringify(parseUpstreamSpec("http://127.0.0.1:3001/mcp").kind));',
