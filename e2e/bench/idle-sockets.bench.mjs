@@ -21,11 +21,10 @@
 // attach, a stream does not open, or either is lost before the measurement
 // ends; a missed target is only reported.
 import console from "node:console";
-import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
-import { setTimeout } from "node:timers";
-import { killChildren, startChild } from "./scale/ipc.mjs";
+import { startBenchRun } from "./scale/bench-run.mjs";
+import { startChild } from "./scale/ipc.mjs";
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 9500);
 const PER_CLIENT = Number(process.env.BENCH_SOCKETS_PER_CLIENT ?? 2500);
@@ -35,19 +34,7 @@ const FD_LIMIT = 20_000;
 const SERVER_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? "").split(" ").filter(Boolean);
 const WATCHDOG_MS = 240_000;
 
-const benchStart = performance.now();
-/** The machine is shared: its load at the start says how much the figures can be trusted. */
-const loadAtStart = loadavg()
-  .map((n) => n.toFixed(2))
-  .join(" ");
-const watchdog = setTimeout(() => abort(new Error(`bench did not finish within ${WATCHDOG_MS / 1000} s`)), WATCHDOG_MS);
-watchdog.unref();
-
-function abort(error) {
-  console.error(`IDLE SOCKETS BENCH FAILED: ${error.message}`);
-  killChildren();
-  process.exit(1);
-}
+const { abort, loadAtStart, elapsedS } = startBenchRun("IDLE SOCKETS", WATCHDOG_MS);
 
 if (2 * SOCKETS + 100 > FD_LIMIT || 2 * PER_CLIENT + 100 > FD_LIMIT) {
   abort(
@@ -150,4 +137,4 @@ print(
   `target ≤ 20 KiB of heap per socket: ${conduit.perSocket <= TARGET_BYTES ? "target met" : "target missed"} (conduit ${(conduit.perSocket / 1024).toFixed(2)} KiB)`,
 );
 print(`load average at start (1/5/15 min): ${loadAtStart}`);
-print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
+print(`wall time ${elapsedS().toFixed(1)} s`);

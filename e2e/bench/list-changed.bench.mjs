@@ -18,14 +18,14 @@
 // for the server processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Exits 1 if an event is lost or doubled,
 // a stream closes, or a trigger is not answered ok; a missed target is only reported.
 import console from "node:console";
-import { loadavg } from "node:os";
 import { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { clearTimeout, setTimeout } from "node:timers";
 import { OBJECTIVEAI_MCP, frameText, listChangedMethod } from "@conduit/protocol";
 import { attachSocket, inPool, onEvents, openEventStream } from "./scale/client-side.mjs";
-import { killChildren, startChild } from "./scale/ipc.mjs";
+import { startBenchRun } from "./scale/bench-run.mjs";
+import { startChild } from "./scale/ipc.mjs";
 
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 50);
@@ -38,19 +38,7 @@ const ROUND_LIMIT_MS = 10_000;
 const WATCHDOG_MS = 120_000;
 const EVENT_METHOD = listChangedMethod("tools");
 
-const benchStart = performance.now();
-/** The machine is shared: its load at the start says how much the figures can be trusted. */
-const loadAtStart = loadavg()
-  .map((n) => n.toFixed(2))
-  .join(" ");
-const watchdog = setTimeout(() => abort(new Error(`bench did not finish within ${WATCHDOG_MS / 1000} s`)), WATCHDOG_MS);
-watchdog.unref();
-
-function abort(error) {
-  console.error(`LIST_CHANGED BENCH FAILED: ${error.message}`);
-  killChildren();
-  process.exit(1);
-}
+const { abort, loadAtStart, elapsedS } = startBenchRun("LIST_CHANGED", WATCHDOG_MS);
 
 /**
  * Starts one server kind, attaches the socket and opens the streams; returns
@@ -186,4 +174,4 @@ print(
   `target p99 ≤ ${TARGET_P99_MS} ms: ${conduit.p99 <= TARGET_P99_MS ? "target met" : "target missed"} (conduit p99 ${conduit.p99.toFixed(2)} ms)`,
 );
 print(`load average at start (1/5/15 min): ${loadAtStart}`);
-print(`wall time ${((performance.now() - benchStart) / 1000).toFixed(1)} s`);
+print(`wall time ${elapsedS().toFixed(1)} s`);

@@ -17,13 +17,14 @@ import { URL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { createConduitHost } from "@conduit/host";
-import { Header, OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
+import { Header, OBJECTIVEAI_MCP } from "@conduit/protocol";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 import { attach } from "@conduit/client";
+import { announceOneAgent } from "./scale/announce.mjs";
 
 const SEQUENTIAL = Number(process.env.BENCH_N ?? 500);
 const CONCURRENT_TOTAL = Number(process.env.BENCH_C ?? 2000);
@@ -97,16 +98,6 @@ const host = createConduitHost({
     return announceOneAgent(session);
   },
 });
-/** The stream: one response id registered on the socket and announced in a chunk; the socket stays open. */
-async function announceOneAgent(session) {
-  const body = await session.readBody((json) => ({ ok: true, value: json }));
-  if (!body.ok) return;
-  // The route serves only the mcps the request declared.
-  session.declare(body.value.client_objectiveai_mcp?.mcps ?? []);
-  const id = mintResponseId();
-  session.register(id);
-  await session.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
-}
 const apiServer = createServer((_req, res) => {
   res.statusCode = 404;
   res.end();

@@ -8,21 +8,15 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import process from "node:process";
 import { createConduitHost } from "@conduit/host";
-import { OBJECTIVEAI_MCP, mintResponseId } from "@conduit/protocol";
+import { OBJECTIVEAI_MCP } from "@conduit/protocol";
+import { announceOneAgent } from "./announce.mjs";
 import { serveParent } from "./ipc.mjs";
 import { heapAfterGc, waitFor } from "./heap.mjs";
 
 const host = createConduitHost({
   maxSseSubscribersPerId: Number(process.env.SCALE_STREAMS_PER_ID ?? 16),
   mcpMaxConnections: Number(process.env.SCALE_MCP_CONNECTIONS ?? 4096),
-  onSession: async (session) => {
-    const body = await session.readBody((json) => ({ ok: true, value: json }));
-    if (!body.ok) return;
-    session.declare(body.value.client_objectiveai_mcp?.mcps ?? [OBJECTIVEAI_MCP]);
-    const id = mintResponseId();
-    session.register(id);
-    await session.send({ id, object: "agent.completion.chunk", index: 0, created: 0, delta: { content: "ready" } });
-  },
+  onSession: (session) => announceOneAgent(session, [OBJECTIVEAI_MCP]),
 });
 const apiServer = createServer((_req, res) => {
   res.statusCode = 404;
