@@ -4,8 +4,8 @@ import { destination, type DestinationStream } from "pino";
 const PINO_METADATA = Symbol.for("pino.metadata");
 /** pino's numeric level of `warn`. */
 const WARN = 40;
-/** A batch is written as soon as it holds this many bytes. */
-const BATCH_BYTES = 4096;
+/** A batch is written as soon as it holds this many characters (about as many bytes: log lines are mostly ASCII). */
+const BATCH_CHARS = 4096;
 
 /** What createLogger writes to: a pino stream whose `flush()` (pino's `logger.flush()`) writes every held line now. */
 export interface LogDestination extends DestinationStream {
@@ -25,16 +25,21 @@ export function batchedStdout(batchMs: number, fd = 1): LogDestination {
     const boom = destination({ dest: fd, sync: true });
     return { write: (line: string) => void boom.write(line), flush: (callback) => callback?.() };
   }
-  const boom = destination({ dest: fd, sync: true, minLength: BATCH_BYTES });
+  const boom = destination({ dest: fd, sync: true });
+  // Lines are kept apart and joined once per batch: appending them to one string would make
+  // sonic-boom measure (and so flatten) the whole batch on every line.
+  let held: string[] = [];
+  let heldChars = 0;
   let timer: NodeJS.Timeout | undefined;
-  /** A line went in since the last flush (sonic-boom may have written it already, past 4 KiB). */
-  let held = false;
   const flush = (callback?: () => void): void => {
     clearTimeout(timer);
     timer = undefined;
-    // Sync mode: sonic-boom writes what it holds before returning.
-    if (held) boom.flush();
-    held = false;
+    if (held.length > 0) {
+      const batch = held.length === 1 ? held[0]! : held.join("");
+      held = [];
+      heldChars = 0;
+      boom.write(batch);
+    }
     callback?.();
   };
   const onTimer = (): void => flush();
@@ -43,9 +48,9 @@ export function batchedStdout(batchMs: number, fd = 1): LogDestination {
     [PINO_METADATA]: true,
     lastLevel: 0,
     write(line: string): void {
-      boom.write(line);
-      held = true;
-      if (stream.lastLevel >= WARN) flush();
+      held.push(line);
+      heldChars += line.length;
+      if (stream.lastLevel >= WARN || heldChars >= BATCH_CHARS) flush();
       else timer ??= setTimeout(onTimer, batchMs).unref();
     },
     flush,

@@ -9,17 +9,14 @@ export type { Logger };
  * JSON lines on `to`: main passes stdout in batches (log-destination.ts), the
  * default writes each line at once. Nothing logs a full response id, key or
  * header value at info: callers pass shortId(id). Every string field is
- * clipped to LOG_TEXT_MAX characters (log-text.ts).
+ * clipped to LOG_TEXT_MAX characters and every `authorization` field is
+ * redacted (log-text.ts).
  */
 export function createLogger(level: LogLevel, to: DestinationStream = batchedStdout(0)): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
-      redact: {
-        paths: ["req.headers.authorization", "headers.authorization", "*.authorization"],
-        censor: "[redacted]",
-      },
       formatters: { log: clipFields },
     },
     to,

@@ -59,6 +59,31 @@ describe("batchedStdout (LOG_BATCH_MS)", () => {
     expect(written()[1]).toBe("line 0");
   });
 
+  it("redacts every authorization field it walks, whatever its case, and keeps the rest", () => {
+    dir ??= mkdtempSync(join(tmpdir(), "conduit-log-"));
+    const path = join(dir, "redact.jsonl");
+    const fd = openSync(path, "w");
+    fds.push(fd);
+    const logger = createLogger("info", batchedStdout(0, fd));
+    logger.info(
+      {
+        authorization: "Bearer top",
+        headers: { authorization: "Bearer one", "x-team": "docs" },
+        req: { headers: { Authorization: "Bearer two" } },
+        upstream: { AUTHORIZATION: "Bearer three" },
+      },
+      "with keys",
+    );
+    const text = readFileSync(path, "utf8");
+    expect(text).not.toMatch(/Bearer/);
+    expect(JSON.parse(text)).toMatchObject({
+      authorization: "[redacted]",
+      headers: { authorization: "[redacted]", "x-team": "docs" },
+      req: { headers: { Authorization: "[redacted]" } },
+      upstream: { AUTHORIZATION: "[redacted]" },
+    });
+  });
+
   it("writes every line at once with 0", () => {
     const { logger, written } = fileLogger(0);
     logger.info("now");
