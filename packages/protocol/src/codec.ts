@@ -16,6 +16,7 @@ import {
   type Frame,
   type ServerFrame,
 } from "./schemas/frames.js";
+import { isPlainServerRequest, isPlainServerResponse, type FastCheck } from "./frame-fast-path.js";
 
 export type DecodeErrorKind = "invalid_json" | "not_an_object" | "unknown_type" | "invalid_frame";
 
@@ -92,6 +93,12 @@ function describeType(type: unknown): string {
   return Array.isArray(type) ? "(an array)" : `(a ${typeof type})`;
 }
 
+/** The hot frame types' hand checks (frame-fast-path.ts); the schema still decides whatever they do not accept. */
+const FAST_CHECKS: Partial<Record<FrameType, FastCheck>> = {
+  server_request: isPlainServerRequest,
+  server_response: isPlainServerResponse,
+};
+
 function decodeWith<T>(text: string, schemas: Partial<Record<FrameType, z.ZodType>>): DecodeResult<T> {
   const object = parseJsonObject(text);
   if (!object.ok) return object;
@@ -101,6 +108,7 @@ function decodeWith<T>(text: string, schemas: Partial<Record<FrameType, z.ZodTyp
   if (!schema) {
     return fail("unknown_type", `unknown frame type ${describeType(type)}`);
   }
+  if (FAST_CHECKS[type as FrameType]?.(object.value) === true) return { ok: true, value: object.value as T };
   const checked = schema.safeParse(object.value);
   if (!checked.success) return fail("invalid_frame", `invalid ${type} frame: ${describeIssues(checked.error)}`);
   return { ok: true, value: checked.data as T };
