@@ -21,11 +21,15 @@ export interface LogDestination extends DestinationStream {
  * `fd` is for tests.
  */
 export function batchedStdout(batchMs: number, fd = 1): LogDestination {
-  if (batchMs === 0) {
-    const boom = destination({ dest: fd, sync: true });
-    return { write: (line: string) => void boom.write(line), flush: (callback) => callback?.() };
-  }
   const boom = destination({ dest: fd, sync: true });
+  // stdout gone (closed, a broken pipe): the lines have nowhere to go, and a log line must
+  // never crash the server, an exit included. Later lines are dropped.
+  let broken = false;
+  boom.on("error", () => (broken = true));
+  const writeOut = (text: string): void => {
+    if (!broken) boom.write(text);
+  };
+  if (batchMs === 0) return { write: writeOut, flush: (callback) => callback?.() };
   // Lines are kept apart and joined once per batch: appending them to one string would make
   // sonic-boom measure (and so flatten) the whole batch on every line.
   let held: string[] = [];
@@ -38,7 +42,7 @@ export function batchedStdout(batchMs: number, fd = 1): LogDestination {
       const batch = held.length === 1 ? held[0]! : held.join("");
       held = [];
       heldChars = 0;
-      boom.write(batch);
+      writeOut(batch);
     }
     callback?.();
   };

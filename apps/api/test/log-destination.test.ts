@@ -3,12 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { batchedStdout } from "../src/log-destination.js";
-import { createLogger } from "../src/logger.js";
+import { createLogger, type Logger } from "../src/logger.js";
 
 let dir: string | undefined;
 const fds: number[] = [];
+const loggers: Logger[] = [];
 
 afterEach(() => {
+  // Nothing stays held for the exit flush: the fd number may belong to another file by then.
+  for (const logger of loggers.splice(0)) logger.flush();
   for (const fd of fds.splice(0)) closeSync(fd);
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
@@ -21,6 +24,7 @@ function fileLogger(batchMs: number) {
   const fd = openSync(path, "w");
   fds.push(fd);
   const logger = createLogger("debug", batchedStdout(batchMs, fd));
+  loggers.push(logger);
   const written = (): string[] =>
     readFileSync(path, "utf8")
       .split("\n")
@@ -82,6 +86,15 @@ describe("batchedStdout (LOG_BATCH_MS)", () => {
       req: { headers: { Authorization: "[redacted]" } },
       upstream: { AUTHORIZATION: "[redacted]" },
     });
+  });
+
+  it("drops lines, and never throws, once its descriptor is gone", () => {
+    const { logger } = fileLogger(60_000);
+    logger.info("held");
+    closeSync(fds.pop()!);
+    expect(() => logger.flush()).not.toThrow();
+    expect(() => logger.warn("after")).not.toThrow();
+    expect(() => logger.error("and again")).not.toThrow();
   });
 
   it("writes every line at once with 0", () => {
