@@ -49,27 +49,28 @@ const serverResponseLikeArb = fc.record(
 const wire = (frame: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(frame)) as Record<string, unknown>;
 
 describe("the hand checks in front of the hot frames' schemas", () => {
-  it("accept only server_requests the schema accepts, and the decoder's value equals the schema's", () => {
+  it.each([
+    {
+      type: "server_request",
+      candidates: fc.oneof(serverRequestLikeArb, serverRequestFrameArb),
+      check: isPlainServerRequest,
+      schema: ServerRequestFrameSchema,
+      decode: decodeServerFrame,
+    },
+    {
+      type: "server_response",
+      candidates: fc.oneof(serverResponseLikeArb, serverResponseFrameArb),
+      check: isPlainServerResponse,
+      schema: ServerResponseFrameSchema,
+      decode: decodeClientFrame,
+    },
+  ])("accept only $type frames the schema accepts, and the decoder's value equals the schema's", (hot) => {
     fc.assert(
-      fc.property(fc.oneof(serverRequestLikeArb, serverRequestFrameArb), (candidate) => {
+      fc.property(hot.candidates, (candidate: unknown) => {
         const frame = wire(candidate);
-        const schema = ServerRequestFrameSchema.safeParse(frame);
-        if (isPlainServerRequest(frame)) expect(schema.success).toBe(true);
-        const decoded = decodeServerFrame(JSON.stringify(frame));
-        expect(decoded.ok).toBe(schema.success);
-        if (decoded.ok && schema.success) expect(decoded.value).toEqual(schema.data);
-      }),
-      { numRuns: 2000 },
-    );
-  });
-
-  it("accept only server_responses the schema accepts, and the decoder's value equals the schema's", () => {
-    fc.assert(
-      fc.property(fc.oneof(serverResponseLikeArb, serverResponseFrameArb), (candidate) => {
-        const frame = wire(candidate);
-        const schema = ServerResponseFrameSchema.safeParse(frame);
-        if (isPlainServerResponse(frame)) expect(schema.success).toBe(true);
-        const decoded = decodeClientFrame(JSON.stringify(frame));
+        const schema = hot.schema.safeParse(frame);
+        if (hot.check(frame)) expect(schema.success).toBe(true);
+        const decoded = hot.decode(JSON.stringify(frame));
         expect(decoded.ok).toBe(schema.success);
         if (decoded.ok && schema.success) expect(decoded.value).toEqual(schema.data);
       }),
