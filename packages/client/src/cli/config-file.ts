@@ -12,20 +12,20 @@ export const CONFIG_FILE_NAME = "conduit.config.json";
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const timeoutMs = z
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_TIMEOUT_MS, { error: `expected a whole number of ms from 1 to ${MAX_TIMEOUT_MS}` });
+/** A whole number from 1 to MAX_TIMEOUT_MS, the range attach() checks for every timeout and bound. */
+function upToMaxTimer(unit: string) {
+  return z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TIMEOUT_MS, { error: `expected a whole number${unit} from 1 to ${MAX_TIMEOUT_MS}` });
+}
+
+const timeoutMs = upToMaxTimer(" of ms");
+/** An upstream's byte or time bound (see the README's Upstreams section). */
+const bound = upToMaxTimer("");
 
 const stringMap = z.record(z.string(), z.string());
-
-/** An upstream's byte or time bound (see the README's Upstreams section): the range attach() checks. */
-const bound = z
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_TIMEOUT_MS, { error: `expected a whole number from 1 to ${MAX_TIMEOUT_MS}` });
 
 const McpEntrySchema = z.union(
   [
