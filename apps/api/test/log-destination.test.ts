@@ -34,12 +34,20 @@ function fileLogger(batchMs: number) {
 }
 
 describe("batchedStdout (LOG_BATCH_MS)", () => {
-  it("holds info lines and writes them together once the batch time is over", async () => {
-    const { logger, written } = fileLogger(20);
-    logger.info("one");
-    logger.debug("two");
-    expect(written()).toEqual([]);
-    await vi.waitFor(() => expect(written()).toEqual(["one", "two"]), { timeout: 10_000 });
+  it("holds info lines and writes them together once the batch time is over", () => {
+    vi.useFakeTimers();
+    try {
+      const { logger, written } = fileLogger(20);
+      logger.info("one");
+      vi.advanceTimersByTime(10);
+      logger.debug("two");
+      vi.advanceTimersByTime(9);
+      expect(written()).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(written()).toEqual(["one", "two"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("writes a warn line at once, with every line held before it", () => {
